@@ -1,0 +1,1 @@
+"""The aiogram bot: commands, deep links, payments and group chats. ``python -m bot`` runs it all."""

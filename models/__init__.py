@@ -1,0 +1,3 @@
+"""Tortoise ORM models, one module per aggregate. :data:`MODEL_MODULES` feeds the ORM config."""
+
+MODEL_MODULES: list[str] = ["models.users"]

@@ -1,0 +1,61 @@
+"""Database configuration and start-up: apply pending migrations, then init the ORM.
+
+Tortoise's built-in migrations replace aerich (aerich's own README sends Tortoise 1.x users
+there); one migration set in ``migrations/`` applies to both SQLite and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from tortoise import Tortoise, connections
+from tortoise.migrations.api import migrate
+
+from models import MODEL_MODULES
+
+log = logging.getLogger(__name__)
+
+
+def tortoise_config(database_url: str) -> dict[str, Any]:
+    if database_url.startswith("sqlite://") and not database_url.startswith("sqlite://:memory:"):
+        path = Path(database_url[len("sqlite://") :])
+        path.parent.mkdir(parents=True, exist_ok=True)
+    return {
+        "connections": {"default": database_url},
+        "apps": {
+            "models": {
+                "models": MODEL_MODULES,
+                "default_connection": "default",
+                "migrations": "migrations",
+            }
+        },
+        "use_tz": True,
+        "timezone": "UTC",
+    }
+
+
+#: For the ``tortoise`` CLI (``[tool.tortoise]`` in pyproject.toml): makemigrations against SQLite.
+TORTOISE_ORM = tortoise_config("sqlite://data/vmeste.sqlite3")
+
+
+async def start_database(database_url: str) -> None:
+    """Apply pending migrations and init the ORM in the current context; fail fast if unreachable."""
+    config = tortoise_config(database_url)
+    await migrate(config=config)
+    await Tortoise.init(config=config)
+    await connections.get("default").execute_query("SELECT 1")
+
+
+async def database_ok() -> bool:
+    try:
+        await connections.get("default").execute_query("SELECT 1")
+    except Exception:  # noqa: BLE001 - health reports the failure, never raises
+        log.warning("database health check failed", exc_info=True)
+        return False
+    return True
+
+
+async def stop_database() -> None:
+    await Tortoise.close_connections()

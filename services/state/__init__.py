@@ -1,0 +1,29 @@
+"""Ephemeral shared state: presence, playback clocks, dedupe keys, locks.
+
+One interface, two implementations: in memory (the embedded default, one process) and Redis
+(``REDIS_URL`` set, shared by every process). Durable facts belong in the database, not here.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from services.state.memory import MemoryStore
+from services.state.redis import RedisStore
+
+
+class EphemeralStore(Protocol):
+    backend: str
+
+    async def get(self, key: str) -> str | None: ...
+    async def set(self, key: str, value: str, *, ttl: float | None = None) -> None: ...
+    async def set_if_absent(self, key: str, value: str, *, ttl: float) -> bool: ...
+    async def delete(self, key: str) -> None: ...
+    async def incr(self, key: str, amount: int = 1, *, ttl: float | None = None) -> int: ...
+    async def refresh_if_owner(self, key: str, value: str, *, ttl: float) -> bool: ...
+    async def release_if_owner(self, key: str, value: str) -> None: ...
+    async def ping(self) -> bool: ...
+    async def close(self) -> None: ...
+
+
+__all__ = ["EphemeralStore", "MemoryStore", "RedisStore"]

@@ -1,0 +1,108 @@
+"""The Socket.IO server: one connection per client, JWT in the ``auth`` payload.
+
+Every client event is acknowledged with ``{"ok": true, ...}`` or ``{"ok": false, "error":
+{code, message}}``; :func:`event` is the one place Socket.IO maps domain errors. Domain events
+published on the bus with a ``scope`` are emitted to that Socket.IO room.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import socketio
+
+from services.auth import access_user_by_token
+from services.context import Services
+from services.errors import AppError, Unauthorized, ValidationError
+from services.events import Event
+from signaling import clock
+
+log = logging.getLogger(__name__)
+
+EventHandler = Callable[["Hub", str, Any], Awaitable[dict[str, Any] | None]]
+
+
+def user_room(user_id: int) -> str:
+    return f"user:{user_id}"
+
+
+class Hub:
+    def __init__(self, services: Services) -> None:
+        self.services = services
+        manager = (
+            socketio.AsyncRedisManager(services.settings.redis_url, channel="vmeste-socketio")
+            if services.settings.redis_url
+            else None
+        )
+        self.sio = socketio.AsyncServer(
+            async_mode="aiohttp",
+            client_manager=manager,
+            transports=["websocket"],
+            max_http_buffer_size=64 * 1024,
+            ping_interval=20,
+            ping_timeout=20,
+        )
+        self.sio.on("connect", self._connect)
+        self.sio.on("disconnect", self._disconnect)
+        services.events.subscribe("*", self._fan_out)
+        clock.register(self)
+
+    async def _connect(self, sid: str, environ: dict[str, Any], auth: Any = None) -> None:
+        token = auth.get("token") if isinstance(auth, dict) else None
+        if not isinstance(token, str) or not token:
+            raise socketio.exceptions.ConnectionRefusedError(
+                {"code": "unauthorized", "message": "A token is required in auth.token."}
+            )
+        try:
+            user = await access_user_by_token(self.services, token)
+        except Unauthorized as exc:
+            raise socketio.exceptions.ConnectionRefusedError(exc.to_dict()) from None
+        await self.sio.save_session(sid, {"user_id": user.id})
+        await self.sio.enter_room(sid, user_room(user.id))
+
+    async def _disconnect(self, sid: str, reason: Any = None) -> None:
+        return None
+
+    async def user_id(self, sid: str) -> int:
+        session = await self.sio.get_session(sid)
+        return int(session["user_id"])
+
+    def event(self, name: str) -> Callable[[EventHandler], EventHandler]:
+        """Register a client event whose result or domain error becomes the ack."""
+
+        def decorator(fn: EventHandler) -> EventHandler:
+            async def handler(sid: str, data: Any = None) -> dict[str, Any]:
+                try:
+                    result = await fn(self, sid, data)
+                except AppError as exc:
+                    return {"ok": False, "error": exc.to_dict()}
+                except Exception:
+                    log.exception("socket event %s failed", name)
+                    return {
+                        "ok": False,
+                        "error": {"code": "internal_error", "message": "Internal server error."},
+                    }
+                return {"ok": True, **(result or {})}
+
+            self.sio.on(name, handler)
+            return fn
+
+        return decorator
+
+    async def _fan_out(self, event: Event) -> None:
+        if event.scope is not None:
+            await self.sio.emit(event.type, event.payload, room=event.scope)
+
+
+def require_dict(data: Any) -> dict[str, Any]:
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ValidationError("The event payload must be an object.", field="payload")
+    return data
+
+
+def create_sio(services: Services) -> socketio.AsyncServer:
+    return Hub(services).sio

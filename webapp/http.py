@@ -1,0 +1,71 @@
+"""Edge helpers for views: parse and validate request bodies, resolve the requester."""
+
+from __future__ import annotations
+
+import json
+from typing import TypeVar
+
+from aiohttp import web
+from pydantic import BaseModel, ConfigDict
+from pydantic import ValidationError as PydanticValidationError
+
+from models.users import User
+from services.auth import access_user_by_token
+from services.errors import PayloadTooLarge, Unauthorized, ValidationError
+from webapp.keys import SERVICES
+
+M = TypeVar("M", bound=BaseModel)
+
+
+class Body(BaseModel):
+    """Base of request bodies: strict types (no "1" for 1), unknown fields ignored."""
+
+    model_config = ConfigDict(strict=True, extra="ignore", populate_by_name=True)
+
+
+async def parse_body(request: web.Request, model: type[M]) -> M:
+    """Read a JSON object body into ``model``; errors name the field."""
+    try:
+        raw = await request.read()
+    except web.HTTPRequestEntityTooLarge:
+        raise PayloadTooLarge(limit=request.app[SERVICES].settings.max_body_bytes) from None
+    if not raw:
+        raise ValidationError("The request body must be a JSON object.", field="body")
+    try:
+        data = json.loads(raw)
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        raise ValidationError("The request body is not valid JSON.", field="body") from None
+    if not isinstance(data, dict):
+        raise ValidationError("The request body must be a JSON object.", field="body")
+    try:
+        return model.model_validate(data)
+    except PydanticValidationError as exc:
+        error = exc.errors()[0]
+        field = ".".join(str(part) for part in error["loc"]) or "body"
+        if error["type"] == "missing":
+            raise ValidationError(
+                "Missing required field: {field}.", field=field, reason="required"
+            ) from None
+        raise ValidationError(field=field, reason=error["msg"].lower()) from None
+
+
+def client_ip(request: web.Request) -> str:
+    return request.remote or "unknown"
+
+
+def bearer_token(request: web.Request) -> str:
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthorized()
+    return token.strip()
+
+
+async def requester(request: web.Request) -> User:
+    """The signed-in user, or :class:`Unauthorized`. Cached on the request."""
+    cached = request.get("vmeste.user")
+    if cached is not None:
+        return cached
+    user = await access_user_by_token(request.app[SERVICES], bearer_token(request))
+    request["vmeste.user"] = user
+    return user

@@ -1,0 +1,42 @@
+"""The gettext catalogue in ``locales/`` for the Mini App templates (the bot reads the same one)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from babel.support import NullTranslations, Translations
+
+from services.users import DEFAULT_LANGUAGE, SUPPORTED_LANGUAGES
+
+LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
+DOMAIN = "messages"
+
+
+def load_translations() -> dict[str, NullTranslations]:
+    """Compiled catalogues by language; compile them with ``make locales`` (pybabel compile)."""
+    result: dict[str, NullTranslations] = {}
+    for language in SUPPORTED_LANGUAGES:
+        mo = LOCALES_DIR / language / "LC_MESSAGES" / f"{DOMAIN}.mo"
+        if not mo.exists():
+            raise RuntimeError(f"{mo} is missing: run `make locales` (pybabel compile -d locales)")
+        result[language] = Translations.load(str(LOCALES_DIR), [language], DOMAIN)
+    return result
+
+
+def negotiate(query_lang: str | None, accept_language: str | None) -> str:
+    """``?lang=`` if supported, else the best Accept-Language match, else the default."""
+    if query_lang in SUPPORTED_LANGUAGES:
+        return query_lang
+    weighted: list[tuple[float, str]] = []
+    for part in (accept_language or "").split(","):
+        tag, _, params = part.strip().partition(";")
+        code = tag.strip().lower().split("-", 1)[0]
+        q = 1.0
+        if params.strip().startswith("q="):
+            try:
+                q = float(params.strip()[2:])
+            except ValueError:
+                q = 0.0
+        if code in SUPPORTED_LANGUAGES:
+            weighted.append((q, code))
+    return max(weighted)[1] if weighted else DEFAULT_LANGUAGE

@@ -1,0 +1,20 @@
+"""Typed application keys: how handlers reach the per-app objects (no module globals)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from aiohttp import web
+
+from services.context import Services
+
+if TYPE_CHECKING:
+    from aiogram import Bot, Dispatcher
+    from socketio import AsyncServer
+
+SERVICES: web.AppKey[Services] = web.AppKey("services", Services)
+SIO: web.AppKey[AsyncServer] = web.AppKey("sio")
+BOT: web.AppKey[Bot | None] = web.AppKey("bot")
+DISPATCHER: web.AppKey[Dispatcher | None] = web.AppKey("dispatcher")
+BOT_INFO: web.AppKey[dict[str, Any]] = web.AppKey("bot_info")
+TRANSLATIONS: web.AppKey[Any] = web.AppKey("translations")

@@ -1,0 +1,26 @@
+"""Every HTTP route in one place."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from aiohttp import web
+
+from webapp import openapi
+from webapp.views import auth, health, pages, users
+
+
+def setup_routes(app: web.Application, *, static_dir: Path) -> None:
+    r = app.router
+    r.add_get("/api/health", health.health, name="health")
+    r.add_get("/api/openapi.json", openapi.openapi_json, name="openapi")
+    r.add_post("/api/auth/register", auth.register, name="auth_register")
+    r.add_post("/api/auth/login", auth.login, name="auth_login")
+    r.add_post("/api/auth/telegram", auth.telegram, name="auth_telegram")
+    r.add_get("/api/users/me", users.me, name="users_me")
+    r.add_patch("/api/users/me", users.update_me, name="users_update_me")
+    r.add_get("/api/users/search", users.search, name="users_search")
+    r.add_get("/", pages.root, name="root")
+    r.add_get("/app", pages.app_page, name="app")
+    r.add_get("/app/{tail:.*}", pages.app_page, name="app_tail")
+    r.add_static("/static", static_dir, name="static", append_version=False)

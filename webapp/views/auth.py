@@ -1,0 +1,60 @@
+"""POST /api/auth/{register,login,telegram}: parse, call services.auth, render the session."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from services import auth
+from services.users import user_payload
+from webapp.http import Body, client_ip, parse_body
+from webapp.keys import SERVICES
+
+
+class RegisterBody(Body):
+    email: str
+    username: str
+    password: str
+
+
+class LoginBody(Body):
+    email: str
+    password: str
+
+
+class TelegramBody(Body):
+    initData: str  # noqa: N815 - the seed's wire name
+
+
+def _session(session: auth.Session, status: int = 200) -> web.Response:
+    return web.json_response(
+        {"accessToken": session.access_token, "user": user_payload(session.user, private=True)},
+        status=status,
+    )
+
+
+async def register(request: web.Request) -> web.Response:
+    body = await parse_body(request, RegisterBody)
+    session = await auth.do_register(
+        request.app[SERVICES],
+        email=body.email,
+        username=body.username,
+        password=body.password,
+        client_ip=client_ip(request),
+    )
+    return _session(session, status=201)
+
+
+async def login(request: web.Request) -> web.Response:
+    body = await parse_body(request, LoginBody)
+    session = await auth.do_login(
+        request.app[SERVICES], email=body.email, password=body.password, client_ip=client_ip(request)
+    )
+    return _session(session)
+
+
+async def telegram(request: web.Request) -> web.Response:
+    body = await parse_body(request, TelegramBody)
+    session = await auth.do_telegram_sign_in(
+        request.app[SERVICES], init_data=body.initData, client_ip=client_ip(request)
+    )
+    return _session(session)

@@ -1,0 +1,35 @@
+"""Mini App pages under /app, rendered by Jinja2 in the negotiated language."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import aiohttp_jinja2
+from aiohttp import web
+
+from webapp.i18n import negotiate
+from webapp.keys import BOT_INFO, SERVICES
+
+
+def page_context(request: web.Request, **extra: Any) -> dict[str, Any]:
+    settings = request.app[SERVICES].settings
+    locale = negotiate(request.query.get("lang"), request.headers.get("Accept-Language"))
+    bot_info = request.app[BOT_INFO]
+    return {
+        "locale": locale,
+        "client_config": {
+            "locale": locale,
+            "publicUrl": settings.public_url,
+            "botUsername": bot_info.get("username"),
+            "telegramSignIn": settings.bot_enabled,
+        },
+        **extra,
+    }
+
+
+async def app_page(request: web.Request) -> web.Response:
+    return aiohttp_jinja2.render_template("app.html", request, page_context(request))
+
+
+async def root(request: web.Request) -> web.Response:
+    raise web.HTTPFound("/app")

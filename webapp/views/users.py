@@ -1,0 +1,30 @@
+"""GET /api/users/me, GET /api/users/search, PATCH /api/users/me (language)."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from services import users
+from webapp.http import Body, parse_body, requester
+
+
+class UpdateMeBody(Body):
+    language: str
+
+
+async def me(request: web.Request) -> web.Response:
+    user = await requester(request)
+    return web.json_response({"user": users.user_payload(user, private=True)})
+
+
+async def update_me(request: web.Request) -> web.Response:
+    user = await requester(request)
+    body = await parse_body(request, UpdateMeBody)
+    user = await users.do_set_language(user, body.language)
+    return web.json_response({"user": users.user_payload(user, private=True)})
+
+
+async def search(request: web.Request) -> web.Response:
+    user = await requester(request)
+    found = await users.get_search_users(request.query.get("query", ""), acting_user=user)
+    return web.json_response({"users": [users.user_payload(u) for u in found]})
