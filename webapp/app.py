@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import time
 from pathlib import Path
 from typing import Any
 
@@ -74,7 +73,6 @@ def create_app(
     app[BOT] = bot
     app[DISPATCHER] = dispatcher
     app[BOT_INFO] = bot_info or {}
-    app["started_at"] = time.time()
     _setup_templates(app)
     setup_routes(app, static_dir=ROOT / "static")
     if bot is not None and dispatcher is not None and settings.bot_mode == "webhook":

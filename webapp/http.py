@@ -15,6 +15,7 @@ from services.errors import PayloadTooLarge, Unauthorized, ValidationError
 from webapp.keys import SERVICES
 
 M = TypeVar("M", bound=BaseModel)
+REQUESTER: web.RequestKey[User] = web.RequestKey("requester", User)
 
 
 class Body(BaseModel):
@@ -63,9 +64,9 @@ def bearer_token(request: web.Request) -> str:
 
 async def requester(request: web.Request) -> User:
     """The signed-in user, or :class:`Unauthorized`. Cached on the request."""
-    cached = request.get("vmeste.user")
+    cached = request.get(REQUESTER)
     if cached is not None:
         return cached
     user = await access_user_by_token(request.app[SERVICES], bearer_token(request))
-    request["vmeste.user"] = user
+    request[REQUESTER] = user
     return user

@@ -56,7 +56,12 @@ class Server:
         return asyncio.get_running_loop().create_task(wrapper(), context=self.context)
 
     async def start(self) -> None:
-        await self.run(self._start())
+        try:
+            await self.run(self._start())
+        except BaseException:
+            # Close what did start (DB threads, sockets) so a failed start leaves nothing behind.
+            await self.run(self._stop())
+            raise
 
     async def stop(self) -> None:
         await self.run(self._stop())

@@ -74,71 +74,29 @@ Handler = Callable[[JSONDict], Any]
 """A method implementation: gets the decoded params, returns the ``result`` (or an
 awaitable of it), raises :class:`BotAPIError` to answer ``ok: false``."""
 
-STRING_PARAMS: frozenset[str] = frozenset(
-    {
-        "text",
-        "caption",
-        "query",
-        "data",
-        "payload",
-        "title",
-        "description",
-        "short_description",
-        "name",
-        "first_name",
-        "last_name",
-        "username",
-        "url",
-        "secret_token",
-        "ip_address",
-        "callback_query_id",
-        "inline_query_id",
-        "pre_checkout_query_id",
-        "shipping_query_id",
-        "web_app_query_id",
-        "telegram_payment_charge_id",
-        "inline_message_id",
-        "business_connection_id",
-        "message_effect_id",
-        "start_parameter",
-        "provider_token",
-        "provider_data",
-        "currency",
-        "parse_mode",
-        "error_message",
-        "next_offset",
-        "switch_pm_text",
-        "switch_pm_parameter",
-        "emoji",
-        "custom_emoji_id",
-        "language_code",
-        "action",
-        "photo_url",
-        "question",
-        "explanation",
-        "invite_link",
-    }
+
+def _words(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
+STRING_PARAMS: frozenset[str] = _words(
+    "text caption query data payload title description short_description name first_name "
+    "last_name username url secret_token ip_address callback_query_id inline_query_id "
+    "pre_checkout_query_id shipping_query_id web_app_query_id telegram_payment_charge_id "
+    "inline_message_id business_connection_id message_effect_id start_parameter "
+    "provider_token provider_data currency parse_mode error_message next_offset "
+    "switch_pm_text switch_pm_parameter emoji custom_emoji_id language_code action "
+    "photo_url question explanation invite_link"
 )
 """Form parameters kept verbatim (never JSON-decoded) because they are free text."""
 
-# Update types Telegram delivers when ``allowed_updates`` was never set (or set to []).
+# Update types Telegram does NOT deliver when ``allowed_updates`` was never set (or is []).
 _NOT_DELIVERED_BY_DEFAULT: frozenset[str] = frozenset(
     {"chat_member", "message_reaction", "message_reaction_count"}
 )
-_CHAT_ACTIONS: frozenset[str] = frozenset(
-    {
-        "typing",
-        "upload_photo",
-        "record_video",
-        "upload_video",
-        "record_voice",
-        "upload_voice",
-        "upload_document",
-        "choose_sticker",
-        "find_location",
-        "record_video_note",
-        "upload_video_note",
-    }
+_CHAT_ACTIONS: frozenset[str] = _words(
+    "typing upload_photo record_video upload_video record_voice upload_voice "
+    "upload_document choose_sticker find_location record_video_note upload_video_note"
 )
 _MEMBER_STATUS_ALIASES: dict[str, str] = {
     "owner": "creator",
@@ -148,26 +106,8 @@ _MEMBER_STATUS_ALIASES: dict[str, str] = {
 _MEMBER_STATUSES: frozenset[str] = frozenset(
     {"creator", "administrator", "member", "restricted", "left", "kicked"}
 )
-_HTML_TAGS: frozenset[str] = frozenset(
-    {
-        "b",
-        "strong",
-        "i",
-        "em",
-        "u",
-        "ins",
-        "s",
-        "strike",
-        "del",
-        "span",
-        "tg-spoiler",
-        "a",
-        "tg-emoji",
-        "tg-time",
-        "code",
-        "pre",
-        "blockquote",
-    }
+_HTML_TAGS: frozenset[str] = _words(
+    "b strong i em u ins s strike del span tg-spoiler a tg-emoji tg-time code pre blockquote"
 )
 _COMMAND_RE = re.compile(r"^[a-z0-9_]{1,32}$")
 _DEFAULT_ERROR_TEXT: dict[int, str] = {
@@ -180,6 +120,10 @@ _DEFAULT_ERROR_TEXT: dict[int, str] = {
     502: "Bad Gateway",
 }
 MESSAGE_MAX_LEN = 4096
+NOT_MODIFIED = (
+    "message is not modified: specified new message content and reply markup are exactly "
+    "the same as a current content and reply markup of the message"
+)
 CALLBACK_DATA_MAX_BYTES = 64
 
 
@@ -293,6 +237,8 @@ class _TelegramHTML(HTMLParser):
         self._line_starts = [0] + [m.end() for m in re.finditer("\n", source)]
         self.parts: list[str] = []
         self.stack: list[str] = []
+        self.marks: list[tuple[Any, ...]] = []
+        """(offset in plain text, tag or "/tag", attrs) — stands in for entities."""
 
     def _byte_offset(self) -> int:
         line, col = self.getpos()
@@ -310,10 +256,11 @@ class _TelegramHTML(HTMLParser):
                 f'Tag "span" must have class "tg-spoiler" at byte offset {self._byte_offset()}'
             )
         self.stack.append(tag)
+        self.marks.append((self._text_offset(), tag, tuple(attrs)))
 
     def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         self.handle_starttag(tag, attrs)
-        self.stack.pop()
+        self.handle_endtag(tag)
 
     def handle_endtag(self, tag: str) -> None:
         if not self.stack:
@@ -324,19 +271,26 @@ class _TelegramHTML(HTMLParser):
                 f'expected "</{self.stack[-1]}>", found "</{tag}>"'
             )
         self.stack.pop()
+        self.marks.append((self._text_offset(), f"/{tag}", ()))
+
+    def _text_offset(self) -> int:
+        return sum(len(part) for part in self.parts)
 
     def handle_data(self, data: str) -> None:
         self.parts.append(data)
 
 
-def html_to_plain(text: str) -> str:
-    """Plain text of a ``parse_mode=HTML`` message; raises 400 like Telegram on bad markup."""
+def html_to_plain(text: str) -> tuple[str, tuple[tuple[Any, ...], ...]]:
+    """Plain text and formatting marks of a ``parse_mode=HTML`` message.
+
+    Raises 400 "can't parse entities" like Telegram on unsupported or unbalanced tags.
+    """
     parser = _TelegramHTML(text)
     parser.feed(text)
     parser.close()
     if parser.stack:
         parser._fail(f'Can\'t find end tag corresponding to start tag "{parser.stack[-1]}"')
-    return "".join(parser.parts)
+    return "".join(parser.parts), tuple(parser.marks)
 
 
 class FakeBotAPI:
@@ -384,7 +338,7 @@ class FakeBotAPI:
         self._message_ids = itertools.count(1)
         self._query_ids = itertools.count(4_382_000_000_000_000_001)
         self._messages: dict[ChatId, dict[int, JSONDict]] = {}
-        self._message_fingerprint: dict[tuple[ChatId, int], tuple[Any, ...]] = {}
+        self._formatting: dict[tuple[ChatId, int], tuple[tuple[Any, ...], ...]] = {}
         self._users: dict[int, JSONDict] = {}
         self._chats: dict[ChatId, JSONDict] = {}
         self._members: dict[tuple[ChatId, int], JSONDict] = {}
@@ -473,9 +427,12 @@ class FakeBotAPI:
     # ------------------------------------------------------------------ configuration
 
     def on(self, method: str, handler: Handler) -> None:
-        """Add or replace a method implementation (name is case-insensitive)."""
-        self._handlers[method] = handler
-        self._names[method.lower()] = method
+        """Add or replace a method implementation (name is case-insensitive).
+
+        Use it for methods the fake lacks (``sendPhoto``...) or to script odd results.
+        """
+        name = self._names.setdefault(method.lower(), method)
+        self._handlers[name] = handler
 
     def fail_next(
         self,
@@ -503,9 +460,7 @@ class FakeBotAPI:
         error = BotAPIError(error_code, description, parameters)
         self._failures.setdefault(method.lower(), []).append(error)
 
-    def set_chat_member(
-        self, chat_id: ChatId, user_id: int, status: str, **fields: Any
-    ) -> None:
+    def set_chat_member(self, chat_id: ChatId, user_id: int, status: str, **fields: Any) -> None:
         """Configure what ``getChatMember(chat_id, user_id)`` returns.
 
         ``status``: creator|administrator|member|restricted|left|kicked (aliases
@@ -973,7 +928,7 @@ class FakeBotAPI:
                 self._users[int(sender["id"])] = copy.deepcopy(sender)
             chat = node.get("chat")
             if isinstance(chat, dict) and "id" in chat:
-                self._chats.setdefault(_chat_key(chat["id"]), copy.deepcopy(chat))
+                self._chats[_chat_key(chat["id"])] = copy.deepcopy(chat)
             for value in node.values():
                 walk(value, depth + 1)
 
@@ -995,9 +950,7 @@ class FakeBotAPI:
         chat_type = chat_type or chat_type_for(chat_id)
         if chat_type == "private":
             chat = {
-                k: v
-                for k, v in user.items()
-                if k in {"id", "first_name", "last_name", "username"}
+                k: v for k, v in user.items() if k in {"id", "first_name", "last_name", "username"}
             }
             chat["id"] = chat_id
             chat["type"] = "private"
@@ -1049,17 +1002,25 @@ class FakeBotAPI:
                 raise _bad_request(f"parameter {name!r} is required")
 
     @staticmethod
-    def _render_text(text: Any, parse_mode: Any) -> str:
+    def _render_text(text: Any, parse_mode: Any) -> tuple[str, tuple[tuple[Any, ...], ...]]:
+        """(text as Telegram stores it, formatting marks) — trimmed and validated."""
         if text is None:
             raise _bad_request("message text is empty")
         raw = str(text)
-        plain = html_to_plain(raw) if str(parse_mode or "").lower() == "html" else raw
-        plain = plain.strip()
+        marks: tuple[tuple[Any, ...], ...] = ()
+        if str(parse_mode or "").lower() == "html":
+            raw, marks = html_to_plain(raw)
+        elif parse_mode:  # Markdown is not simulated: remember the source as "formatting"
+            marks = ((str(parse_mode), raw),)
+        lead = len(raw) - len(raw.lstrip())
+        plain = raw.strip()
         if not plain:
             raise _bad_request("message text is empty")
         if len(plain) > MESSAGE_MAX_LEN:
             raise _bad_request("message is too long")
-        return plain
+        if lead and parse_mode and str(parse_mode).lower() == "html":
+            marks = tuple((max(m[0] - lead, 0), *m[1:]) for m in marks)
+        return plain, marks
 
     @staticmethod
     def _inline_markup(markup: Any) -> JSONDict | None:
@@ -1068,8 +1029,9 @@ class FakeBotAPI:
             return None
         rows = markup["inline_keyboard"]
         if not isinstance(rows, list) or not all(isinstance(r, list) for r in rows):
-            raise _bad_request("field \"inline_keyboard\" of the InlineKeyboardMarkup "
-                               "should be an Array of Arrays")
+            raise _bad_request(
+                'field "inline_keyboard" of the InlineKeyboardMarkup should be an Array of Arrays'
+            )
         for row in rows:
             for button in row:
                 if not isinstance(button, dict) or not button.get("text"):
@@ -1235,17 +1197,13 @@ class FakeBotAPI:
 
     def _send_message(self, params: JSONDict) -> JSONDict:
         chat = self._target_chat(params)
-        text = self._render_text(params.get("text"), params.get("parse_mode"))
+        text, marks = self._render_text(params.get("text"), params.get("parse_mode"))
         content: JSONDict = {"text": text}
         markup = self._inline_markup(params.get("reply_markup"))
         if markup is not None:
             content["reply_markup"] = markup
         message = self._store_bot_message(chat, content)
-        self._message_fingerprint[(chat, message["message_id"])] = (
-            params.get("text"),
-            params.get("parse_mode"),
-            markup,
-        )
+        self._formatting[(chat, message["message_id"])] = marks
         return message
 
     def _editable(self, params: JSONDict) -> tuple[ChatId, int, JSONDict]:
@@ -1259,46 +1217,31 @@ class FakeBotAPI:
         return chat, message_id, message
 
     def _edit_message_text(self, params: JSONDict) -> JSONDict | bool:
-        text = self._render_text(params.get("text"), params.get("parse_mode"))
+        text, marks = self._render_text(params.get("text"), params.get("parse_mode"))
         markup = self._inline_markup(params.get("reply_markup"))
         if params.get("inline_message_id"):
             return True
         chat, message_id, message = self._editable(params)
         if "text" not in message:
             raise _bad_request("there is no text in the message to edit")
-        fingerprint = (params.get("text"), params.get("parse_mode"), markup)
-        previous = self._message_fingerprint.get((chat, message_id))
-        unchanged = (
-            previous == fingerprint
-            if previous is not None  # raw text known: formatting changes count as edits
-            else message["text"] == text and message.get("reply_markup") == markup
-        )
-        if unchanged:
-            raise _bad_request(
-                "message is not modified: specified new message content and reply markup "
-                "are exactly the same as a current content and reply markup of the message"
-            )
+        before = (message["text"], self._formatting.get((chat, message_id), ()))
+        if before == (text, marks) and message.get("reply_markup") == markup:
+            raise _bad_request(NOT_MODIFIED)
         message["text"] = text
         self._set_markup(message, markup)
         message["edit_date"] = int(time.time())
-        self._message_fingerprint[(chat, message_id)] = fingerprint
+        self._formatting[(chat, message_id)] = marks
         return copy.deepcopy(message)
 
     def _edit_message_reply_markup(self, params: JSONDict) -> JSONDict | bool:
         markup = self._inline_markup(params.get("reply_markup"))
         if params.get("inline_message_id"):
             return True
-        chat, message_id, message = self._editable(params)
+        _chat, _message_id, message = self._editable(params)
         if message.get("reply_markup") == markup:
-            raise _bad_request(
-                "message is not modified: specified new message content and reply markup "
-                "are exactly the same as a current content and reply markup of the message"
-            )
+            raise _bad_request(NOT_MODIFIED)
         self._set_markup(message, markup)
         message["edit_date"] = int(time.time())
-        old = self._message_fingerprint.get((chat, message_id))
-        if old is not None:
-            self._message_fingerprint[(chat, message_id)] = (old[0], old[1], markup)
         return copy.deepcopy(message)
 
     @staticmethod
@@ -1324,7 +1267,7 @@ class FakeBotAPI:
         store = self._messages.get(chat, {})
         for message_id in message_ids:
             store.pop(message_id, None)
-            self._message_fingerprint.pop((chat, message_id), None)
+            self._formatting.pop((chat, message_id), None)
 
     def _send_chat_action(self, params: JSONDict) -> bool:
         self._target_chat(params)
