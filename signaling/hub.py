@@ -52,13 +52,13 @@ class Hub:
     async def _connect(self, sid: str, environ: dict[str, Any], auth: Any = None) -> None:
         token = auth.get("token") if isinstance(auth, dict) else None
         if not isinstance(token, str) or not token:
-            raise socketio.exceptions.ConnectionRefusedError(
-                {"code": "unauthorized", "message": "A token is required in auth.token."}
-            )
+            error = Unauthorized("A token is required in auth.token.")
+            raise socketio.exceptions.ConnectionRefusedError(error.message, error.to_dict())
         try:
             user = await access_user_by_token(self.services, token)
         except Unauthorized as exc:
-            raise socketio.exceptions.ConnectionRefusedError(exc.to_dict()) from None
+            # The JS client sees err.message and err.data ({code, message}).
+            raise socketio.exceptions.ConnectionRefusedError(exc.message, exc.to_dict()) from None
         await self.sio.save_session(sid, {"user_id": user.id})
         await self.sio.enter_room(sid, user_room(user.id))
 

@@ -107,6 +107,14 @@ async def boris(http: aiohttp.ClientSession) -> Account:
 SioFactory = Callable[..., Awaitable[socketio.AsyncClient]]
 
 
+class SioRefused(Exception):
+    """The server refused the Socket.IO connection; ``data`` is its reason."""
+
+    def __init__(self, data: Any) -> None:
+        super().__init__(data)
+        self.data = data
+
+
 @pytest.fixture
 async def sio_client(server: Server) -> AsyncIterator[SioFactory]:
     """Connect real python-socketio clients (WebSocket transport) with a token."""
@@ -115,12 +123,20 @@ async def sio_client(server: Server) -> AsyncIterator[SioFactory]:
     async def connect(token: str | None, *, url: str | None = None) -> socketio.AsyncClient:
         client = socketio.AsyncClient(reconnection=False)
         clients.append(client)
-        await client.connect(
-            url or server.url,
-            transports=["websocket"],
-            auth={"token": token} if token is not None else None,
-            wait_timeout=5,
-        )
+        refusals: list[Any] = []
+        client.on("connect_error", refusals.append)
+        client.refusals = refusals  # type: ignore[attr-defined]
+        try:
+            await client.connect(
+                url or server.url,
+                transports=["websocket"],
+                auth={"token": token} if token is not None else None,
+                wait_timeout=5,
+            )
+        except socketio.exceptions.ConnectionError:
+            if refusals:
+                raise SioRefused(refusals[0]) from None
+            raise
         return client
 
     yield connect

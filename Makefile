@@ -1,0 +1,53 @@
+# Vmeste: `make run` sets everything up and runs the app; `make test` sets up and runs the tests.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell sha1sum pyproject.toml | cut -c1-12)
+VENDOR := static/vendor/socket.io.esm.min.js
+MO := locales/en/LC_MESSAGES/messages.mo locales/ru/LC_MESSAGES/messages.mo
+
+.PHONY: setup run test lint bench locales extract clean
+
+setup: $(STAMP) $(MO) $(VENDOR)
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q '.[dev]'
+	rm -f $(VENV)/.installed-* && touch $@
+
+# Compiled catalogues are build output (not committed); aiogram's I18n refuses a .po without .mo.
+locales/%/LC_MESSAGES/messages.mo: locales/%/LC_MESSAGES/messages.po $(STAMP)
+	$(BIN)/pybabel compile -q -d locales -D messages -l $*
+
+locales: $(MO)
+
+# Front-end packages come from the npm registry; their files are served from /static/vendor/.
+$(VENDOR): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	mkdir -p static/vendor
+	cp node_modules/socket.io-client/dist/socket.io.esm.min.js static/vendor/
+	cp node_modules/socket.io-client/dist/socket.io.esm.min.js.map static/vendor/ 2>/dev/null || true
+	touch $@
+
+run: setup
+	$(BIN)/python -m bot
+
+test: setup
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: setup
+	$(BIN)/ruff check .
+
+bench: setup
+	$(BIN)/python bench/startup.py
+
+# Re-extract strings from code and templates into the catalogues (then translate ru, commit .po).
+extract: $(STAMP)
+	$(BIN)/pybabel extract -q -F babel.cfg -k N_ -k _ -k gettext -k lazy_gettext \
+		--no-location --omit-header -o locales/messages.pot bot services webapp templates
+	$(BIN)/pybabel update -q -i locales/messages.pot -d locales -D messages --no-fuzzy-matching
+
+clean:
+	rm -rf $(VENV) node_modules static/vendor $(MO)

@@ -1,0 +1,93 @@
+"""``python -m bot`` as a user runs it: clear config errors, web-only start, clean shutdown."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import sys
+import time
+from pathlib import Path
+
+import aiohttp
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _env(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("BOT_", "DATABASE_", "REDIS_"))}
+    env["PYTHONPATH"] = str(ROOT)
+    env.update(extra)
+    return env
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+async def _run(tmp_path: Path, **env: str) -> asyncio.subprocess.Process:
+    return await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot",
+        cwd=tmp_path,
+        env=_env(**env),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+
+
+async def test_malformed_setting_stops_start_with_one_line(tmp_path: Path) -> None:
+    process = await _run(tmp_path, PORT="eighty")
+    out, err = await asyncio.wait_for(process.communicate(), 30)
+    lines = err.decode().strip().splitlines()
+    assert process.returncode == 2
+    assert len(lines) == 1
+    assert "PORT" in lines[0]
+
+
+async def test_bad_bot_token_is_named(tmp_path: Path) -> None:
+    process = await _run(tmp_path, BOT_TOKEN="not-a-token")
+    _, err = await asyncio.wait_for(process.communicate(), 30)
+    assert process.returncode == 2
+    assert "BOT_TOKEN" in err.decode()
+    assert "not-a-token" not in err.decode()
+
+
+async def test_webhook_mode_without_secret_is_refused(tmp_path: Path) -> None:
+    process = await _run(tmp_path, BOT_TOKEN="1:abc", BOT_MODE="webhook")
+    _, err = await asyncio.wait_for(process.communicate(), 30)
+    assert process.returncode == 2
+    assert "WEBHOOK_SECRET" in err.decode()
+
+
+async def test_web_only_start_serves_and_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
+    port = _free_port()
+    process = await _run(tmp_path, PORT=str(port), JWT_SECRET="x" * 40)
+    try:
+        deadline = time.monotonic() + 30
+        async with aiohttp.ClientSession() as http:
+            while True:
+                try:
+                    async with http.get(f"http://127.0.0.1:{port}/api/health") as response:
+                        body = await response.json()
+                        break
+                except aiohttp.ClientConnectionError:
+                    assert time.monotonic() < deadline, "server did not come up"
+                    await asyncio.sleep(0.1)
+        assert body["bot"]["status"] == "off"
+        assert body["database"]["status"] == "ok"
+        # The embedded default database was created under data/ in the working directory.
+        assert (tmp_path / "data" / "vmeste.sqlite3").exists()
+        process.send_signal(signal.SIGTERM)
+        _, err = await asyncio.wait_for(process.communicate(), 10)
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+    log = err.decode()
+    assert process.returncode == 0, log
+    assert "the bot is off" in log
+    assert "Traceback" not in log
+    assert "stopped" in log
