@@ -118,6 +118,9 @@ class Settings(BaseSettings):
     def _webhook_needs_secret(self) -> Settings:
         if self.bot_mode == "webhook" and self.bot_token is not None and self.webhook_secret is None:
             raise ValueError("WEBHOOK_SECRET is required when BOT_MODE=webhook")
+        if self.redis_url and self.jwt_secret is None:
+            # Several processes share Redis; each must verify the others' tokens.
+            raise ValueError("JWT_SECRET is required when REDIS_URL is set")
         return self
 
     @property
