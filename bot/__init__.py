@@ -1,1 +1,4 @@
-"""The aiogram bot: commands, deep links, payments and group chats. ``python -m bot`` runs it all."""
+"""The aiogram bot: commands, deep links, payments and group chats.
+
+``python -m bot`` runs the whole app.
+"""

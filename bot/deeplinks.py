@@ -16,6 +16,9 @@ from models.users import User
 PAYLOAD_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
 DeepLinkHandler = Callable[[Message, User, str, dict[str, Any]], Awaitable[None]]
+"""``(message, user, argument, data)``: ``argument`` is the payload after the prefix; ``data``
+holds the handler context (``services``, ``i18n``, ``bot_info``...). The caller sets the chat's
+menu button afterwards, in the user's language at that point."""
 
 
 class DeepLinks:

@@ -1,22 +1,69 @@
-"""Inline keyboards. ``web_app`` buttons work only in private chats with the bot and over HTTPS."""
+"""Inline keyboards and the chat menu button. ``web_app`` buttons work only in private chats with
+the bot and over HTTPS; in local HTTP development they fall back to plain URL buttons."""
 
 from __future__ import annotations
 
-from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup, WebAppInfo
+from aiogram import Bot
+from aiogram.types import (
+    Chat,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    MenuButtonWebApp,
+    WebAppInfo,
+)
 from aiogram.utils.i18n import gettext as _
 
 from services.config import Settings
 
 
+def mini_app_url(settings: Settings, path: str = "/app") -> str:
+    return f"{settings.public_url}{path}"
+
+
+def web_app_allowed(settings: Settings) -> bool:
+    """Telegram opens only HTTPS Mini Apps."""
+    return settings.public_url.startswith("https://")
+
+
 def open_app_button(settings: Settings, text: str, path: str = "/app") -> InlineKeyboardButton:
-    url = f"{settings.public_url}{path}"
-    if settings.public_url.startswith("https://"):
+    url = mini_app_url(settings, path)
+    if web_app_allowed(settings):
         return InlineKeyboardButton(text=text, web_app=WebAppInfo(url=url))
     return InlineKeyboardButton(text=text, url=url)
 
 
 def open_app_keyboard(settings: Settings) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(inline_keyboard=[[open_app_button(settings, _("Open Vmeste"))]])
+
+
+def app_link(settings: Settings, bot_username: str) -> str:
+    """A t.me link that opens the Mini App from anywhere (groups, channels, shared messages)."""
+    if settings.mini_app_short_name:
+        return f"https://t.me/{bot_username}/{settings.mini_app_short_name}"
+    return f"https://t.me/{bot_username}?startapp"  # the bot's main Mini App
+
+
+async def open_app_keyboard_for(bot: Bot, chat: Chat, settings: Settings) -> InlineKeyboardMarkup:
+    """The "Open Vmeste" button for ``chat``: ``web_app`` buttons work only in private chats."""
+    if chat.type == "private":
+        return open_app_keyboard(settings)
+    me = await bot.me()  # cached after the first call
+    button = InlineKeyboardButton(text=_("Open Vmeste"), url=app_link(settings, me.username or ""))
+    return InlineKeyboardMarkup(inline_keyboard=[[button]])
+
+
+def app_menu_button(settings: Settings) -> MenuButtonWebApp | None:
+    """The menu button that opens the Mini App, labelled in the current locale (None on HTTP)."""
+    if not web_app_allowed(settings):
+        return None
+    return MenuButtonWebApp(text=_("Open"), web_app=WebAppInfo(url=mini_app_url(settings)))
+
+
+async def set_chat_menu(bot: Bot, chat_id: int, settings: Settings) -> None:
+    """Point a private chat's menu button at the Mini App, in the current locale."""
+    button = app_menu_button(settings)
+    if button is not None:
+        await bot.set_chat_menu_button(chat_id=chat_id, menu_button=button)
 
 
 LANGUAGE_NAMES = {"ru": "Русский", "en": "English"}

@@ -10,17 +10,31 @@ from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
-from aiogram.types import BotCommand, MenuButtonWebApp, WebAppInfo
+from aiogram.types import BotCommand
 from aiogram.utils.i18n import I18n
+from aiogram.utils.i18n import gettext as _
 
 from bot.deeplinks import DeepLinks
+from bot.keyboards import app_menu_button
 from bot.middlewares import UserI18nMiddleware, UserMiddleware
+from bot.retry import RetryAfterMiddleware
 from bot.routers import common, deeplinks, errors, start
 from services.config import Settings
 from services.context import Services
-from services.users import SUPPORTED_LANGUAGES
+from services.users import DEFAULT_LANGUAGE, SUPPORTED_LANGUAGES
 
 LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
+#: Asked for explicitly: Telegram does not send ``chat_member`` unless it is listed.
+WEBHOOK_UPDATES = (
+    "message",
+    "edited_message",
+    "callback_query",
+    "inline_query",
+    "chosen_inline_result",
+    "pre_checkout_query",
+    "my_chat_member",
+    "chat_member",
+)
 
 
 def build_bot(settings: Settings) -> Bot:
@@ -30,6 +44,7 @@ def build_bot(settings: Settings) -> Bot:
         if settings.telegram_api_url
         else AiohttpSession()
     )
+    session.middleware(RetryAfterMiddleware())
     return Bot(
         settings.bot_token.get_secret_value(),
         session=session,
@@ -48,22 +63,12 @@ def build_dispatcher(services: Services, bot_info: dict[str, Any]) -> Dispatcher
     dp = Dispatcher(services=services, bot_info=bot_info, deep_links=links)
     dp.update.outer_middleware(UserMiddleware())
     UserI18nMiddleware(build_i18n()).setup(dp)
-    dp.include_routers(errors.router, start.router, common.router)
+    dp.include_routers(errors.setup(), start.setup(), common.setup())
     return dp
 
 
-def mini_app_url(settings: Settings, path: str = "/app") -> str:
-    return f"{settings.public_url}{path}"
-
-
-def web_app_allowed(settings: Settings) -> bool:
-    """Telegram opens only HTTPS Mini Apps; in local HTTP development buttons fall back to URLs."""
-    return settings.public_url.startswith("https://")
-
-
-def _commands(language: str) -> list[BotCommand]:
-    from aiogram.utils.i18n import gettext as _
-
+def _commands() -> list[BotCommand]:
+    """The command menu in the current locale."""
     names = [
         ("start", _("Open Vmeste")),
         ("help", _("What the bot can do")),
@@ -81,27 +86,21 @@ async def configure_bot(bot: Bot, settings: Settings, bot_info: dict[str, Any]) 
     with i18n.context():
         for language in SUPPORTED_LANGUAGES:
             with i18n.use_locale(language):
-                commands = _commands(language)
+                commands = _commands()
+            # The English list is the default for every client language without its own list.
             await bot.set_my_commands(
-                commands, language_code=None if language == "en" else language
+                commands, language_code=None if language == DEFAULT_LANGUAGE else language
             )
-        if web_app_allowed(settings):
-            with i18n.use_locale("en"):
-                from aiogram.utils.i18n import gettext as _
-
-                text = _("Open")
-            await bot.set_chat_menu_button(
-                menu_button=MenuButtonWebApp(text=text, web_app=WebAppInfo(url=mini_app_url(settings)))
-            )
+        with i18n.use_locale(DEFAULT_LANGUAGE):
+            menu = app_menu_button(settings)
+        if menu is not None:
+            await bot.set_chat_menu_button(menu_button=menu)
     if settings.bot_mode == "webhook":
         assert settings.webhook_secret is not None
         await bot.set_webhook(
             url=f"{settings.public_url}{settings.webhook_path}",
             secret_token=settings.webhook_secret.get_secret_value(),
-            allowed_updates=[
-                "message", "edited_message", "callback_query", "inline_query",
-                "chosen_inline_result", "pre_checkout_query", "my_chat_member", "chat_member",
-            ],
+            allowed_updates=list(WEBHOOK_UPDATES),
         )
     else:
         await bot.delete_webhook(drop_pending_updates=False)

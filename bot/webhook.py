@@ -6,37 +6,74 @@ import asyncio
 import hmac
 import json
 import logging
+from typing import Any
 
+from aiogram import Bot
+from aiogram.types import Update
 from aiohttp import web
+from pydantic import ValidationError
 
 from webapp.keys import BOT, DISPATCHER, SERVICES
 
 log = logging.getLogger(__name__)
 UPDATE_DEDUPE_TTL = 24 * 3600.0
-PENDING: web.AppKey[set[asyncio.Task[object]]] = web.AppKey("webhook_tasks")
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+PENDING: web.AppKey[set[asyncio.Task[None]]] = web.AppKey("webhook_tasks")
+
+
+def _secret_ok(given: str, expected: str) -> bool:
+    # compare_digest refuses non-ASCII str; compare bytes so any header value is just "wrong".
+    return hmac.compare_digest(
+        given.encode("utf-8", "backslashreplace"), expected.encode("utf-8", "backslashreplace")
+    )
+
+
+def _parse_update(body: bytes, bot: Bot) -> Update | None:
+    """The update, bound to ``bot`` (for ``message.answer()`` & co), or None if malformed."""
+    try:
+        raw: Any = json.loads(body)
+    except ValueError:  # includes bad UTF-8
+        return None
+    if not isinstance(raw, dict):
+        return None
+    try:
+        return Update.model_validate(raw, context={"bot": bot})
+    except ValidationError:
+        return None
 
 
 async def webhook(request: web.Request) -> web.Response:
     services = request.app[SERVICES]
     secret = services.settings.webhook_secret
-    given = request.headers.get("X-Telegram-Bot-Api-Secret-Token", "")
-    if secret is None or not hmac.compare_digest(given, secret.get_secret_value()):
+    given = request.headers.get(SECRET_HEADER, "")
+    if secret is None or not _secret_ok(given, secret.get_secret_value()):
         return web.json_response({"ok": False}, status=401)
-    try:
-        update = json.loads(await request.read())
-        update_id = int(update["update_id"])
-    except (ValueError, KeyError, TypeError):
+    bot = request.app[BOT]
+    assert bot is not None
+    update = _parse_update(await request.read(), bot)
+    if update is None:
         return web.json_response({"ok": False}, status=400)
     # Telegram re-delivers an update when our answer is slow or lost; any process may get it.
-    if not await services.state.set_if_absent(f"tg-update:{update_id}", "1", ttl=UPDATE_DEDUPE_TTL):
+    key = f"tg-update:{update.update_id}"
+    if not await services.state.set_if_absent(key, "1", ttl=UPDATE_DEDUPE_TTL):
         return web.json_response({"ok": True, "duplicate": True})
-    task = asyncio.create_task(
-        request.app[DISPATCHER].feed_raw_update(request.app[BOT], update)  # type: ignore[union-attr]
-    )
+    # Answer at once and process in the background: Telegram waits for nobody.
+    task = asyncio.create_task(_process(request.app, update))
     pending = request.app[PENDING]
     pending.add(task)
     task.add_done_callback(pending.discard)
     return web.json_response({"ok": True})
+
+
+async def _process(app: web.Application, update: Update) -> None:
+    bot, dispatcher = app[BOT], app[DISPATCHER]
+    assert bot is not None
+    assert dispatcher is not None
+    try:
+        await dispatcher.feed_update(bot, update)
+    except Exception:
+        # The error router handles handler errors; this is a failure inside it or the middleware.
+        log.exception("webhook update %s failed", update.update_id)
 
 
 async def _drain(app: web.Application) -> None:

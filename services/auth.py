@@ -12,9 +12,9 @@ from models.users import User
 from services.context import Services
 from services.errors import Conflict, Unauthorized, ValidationError
 from services.passwords import (
-    DUMMY_HASH_PASSWORD,
     MAX_PASSWORD_LENGTH,
     MIN_PASSWORD_LENGTH,
+    dummy_hash,
     hash_password,
     verify_password,
 )
@@ -22,7 +22,10 @@ from services.telegram_auth import InitDataError, parse_init_data
 from services.tokens import decode_access_token, issue_access_token
 from services.users import USERNAME_RE, TelegramProfile, do_upsert_telegram_user
 
-EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
+# No whitespace or control characters (PostgreSQL refuses NUL in text).
+EMAIL_RE = re.compile(
+    r"^[^@\s\x00-\x1f\x7f]{1,64}@[^@\s\x00-\x1f\x7f]+\.[^@\s\x00-\x1f\x7f]{2,}$"
+)
 
 
 @dataclass(frozen=True)
@@ -70,8 +73,9 @@ async def _check_rate(services: Services, action: str, client_ip: str, account: 
 async def do_register(
     services: Services, *, email: str, username: str, password: str, client_ip: str
 ) -> Session:
-    email, username, password = check_email(email), check_username(username), check_password(password)
-    await _check_rate(services, "register", client_ip, None)
+    email, username = check_email(email), check_username(username)
+    password = check_password(password)
+    await _check_rate(services, "register", client_ip, email)
     for field, value in (("email", email), ("username", username)):
         if await User.filter(**{field: value}).exists():
             raise Conflict(field=field)
@@ -90,23 +94,16 @@ async def do_register(
 async def do_login(services: Services, *, email: str, password: str, client_ip: str) -> Session:
     email = email.strip().lower()
     await _check_rate(services, "login", client_ip, email)
-    user = await User.get_or_none(email=email)
+    # Make the dummy hash (first call only) before looking anyone up, so even the first miss
+    # costs the same as a hit.
+    await dummy_hash(services.hasher)
+    user = await User.get_or_none(email=email) if EMAIL_RE.match(email) else None
+    # Without a user (or a password) this verifies against the dummy hash: the same argon2 work,
+    # so response time does not reveal which emails exist.
     stored = user.password_hash if user is not None else None
-    if stored is None:
-        # Same cost as a real check, so response time does not reveal which emails exist.
-        await verify_password(services.hasher, await _dummy_hash(services), password)
-        raise Unauthorized("Wrong email or password.")
-    if not await verify_password(services.hasher, stored, password):
+    if not await verify_password(services.hasher, stored, password) or user is None:
         raise Unauthorized("Wrong email or password.")
     return _issue(services, user)
-
-
-async def _dummy_hash(services: Services) -> str:
-    cached = getattr(services.hasher, "_vmeste_dummy", None)
-    if cached is None:
-        cached = await hash_password(services.hasher, DUMMY_HASH_PASSWORD)
-        services.hasher._vmeste_dummy = cached  # type: ignore[attr-defined]
-    return cached
 
 
 async def do_telegram_sign_in(services: Services, *, init_data: str, client_ip: str) -> Session:

@@ -54,6 +54,7 @@ class Settings(BaseSettings):
 
     # Auth
     jwt_secret: SecretStr | None = None
+    trusted_proxies: Csv = []
     jwt_ttl: int = Field(default=7 * 24 * 3600, gt=0)
     password_hash_profile: Literal["default", "fast"] = "default"
     auth_rate_ip: str = "20/minute"
@@ -73,7 +74,23 @@ class Settings(BaseSettings):
 
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
-    @field_validator("admin_ids", "turn_urls", mode="before")
+    @field_validator("jwt_secret")
+    @classmethod
+    def _jwt_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value().encode()) < 32:
+            raise ValueError("must be at least 32 bytes")
+        return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies(cls, value: list[str]) -> list[str]:
+        import ipaddress
+
+        for item in value:
+            ipaddress.ip_network(item, strict=False)
+        return value
+
+    @field_validator("admin_ids", "turn_urls", "trusted_proxies", mode="before")
     @classmethod
     def _csv(cls, value: object) -> object:
         return _split_csv(value)

@@ -41,4 +41,5 @@ class Services:
         )
 
     async def close(self) -> None:
+        await self.limiter.close()
         await self.state.close()

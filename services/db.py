@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from tortoise import Tortoise, connections
+from tortoise.backends.base.executor import EXECUTOR_CACHE
 from tortoise.migrations.api import migrate
 
 from models import MODEL_MODULES
@@ -43,6 +44,9 @@ TORTOISE_ORM = tortoise_config("sqlite://data/vmeste.sqlite3")
 async def start_database(database_url: str) -> None:
     """Apply pending migrations and init the ORM in the current context; fail fast if unreachable."""
     config = tortoise_config(database_url)
+    # Tortoise caches generated SQL per connection *name*; a second server in the same process
+    # on another database kind ("default" on SQLite, then on PostgreSQL) must not reuse it.
+    EXECUTOR_CACHE.clear()
     await migrate(config=config)
     await Tortoise.init(config=config)
     await connections.get("default").execute_query("SELECT 1")

@@ -1,7 +1,8 @@
-"""JWT access tokens: HS256 only, ``sub`` is the user id as a string, ``exp`` and ``iat`` required."""
+"""JWT access tokens: HS256 only; ``exp``, ``iat`` and ``sub`` (the user id, a string) required."""
 
 from __future__ import annotations
 
+import re
 import time
 
 import jwt
@@ -9,6 +10,8 @@ import jwt
 from services.errors import Unauthorized
 
 ALGORITHM = "HS256"
+#: ASCII digits only: str.isdigit() also accepts "²", which int() then refuses.
+_SUB_RE = re.compile(r"[1-9][0-9]{0,17}")
 
 
 def issue_access_token(key: str, user_id: int, *, ttl: int, now: float | None = None) -> str:
@@ -32,6 +35,7 @@ def decode_access_token(key: str, token: str) -> int:
         raise Unauthorized("Your session has expired. Sign in again.") from None
     except jwt.PyJWTError:
         raise Unauthorized() from None
-    if claims.get("typ") != "access" or not str(claims["sub"]).isdigit():
+    sub = claims["sub"]
+    if claims.get("typ") != "access" or not isinstance(sub, str) or not _SUB_RE.fullmatch(sub):
         raise Unauthorized()
     return int(claims["sub"])

@@ -16,6 +16,7 @@ SUPPORTED_LANGUAGES = ("ru", "en")
 DEFAULT_LANGUAGE = "en"
 USERNAME_RE = re.compile(r"^[a-z0-9_]{3,32}$")
 SEARCH_LIMIT = 20
+CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
 
 
 @dataclass(frozen=True)
@@ -90,20 +91,28 @@ async def access_user(user_id: int) -> User:
     return user
 
 
+def _case_variants(text: str) -> set[str]:
+    """Spellings to try for a name. SQLite's LIKE (behind ``icontains``) folds case for ASCII only,
+    so "вера" would miss "Вера" there; trying the usual capitalisations covers real names until
+    a lower-cased search column exists. PostgreSQL folds case itself."""
+    return {text, text.lower(), text.upper(), text.capitalize(), text.title()}
+
+
 async def get_search_users(query: str, *, acting_user: User) -> list[User]:
     """Find people by username or name (substring), or by an exact email address."""
     query = query.strip()
-    if len(query) < 2:
+    handle = query.lstrip("@")
+    if len(handle) < 2:
+        # "@a" or "@@" would otherwise match every handle containing "a" (or every handle).
         raise ValidationError(field="query", reason="at least 2 characters")
     if len(query) > 64:
         raise ValidationError(field="query", reason="at most 64 characters")
-    handle = query.lstrip("@")
-    condition = (
-        Q(username__icontains=handle)
-        | Q(telegram_username__icontains=handle)
-        | Q(first_name__icontains=query)
-        | Q(last_name__icontains=query)
-    )
+    if CONTROL_RE.search(query):
+        # Control characters match nobody, and PostgreSQL refuses NUL in a text parameter.
+        raise ValidationError(field="query", reason="contains control characters")
+    condition = Q(username__icontains=handle) | Q(telegram_username__icontains=handle)
+    for variant in _case_variants(query):
+        condition |= Q(first_name__icontains=variant) | Q(last_name__icontains=variant)
     if "@" in query[1:]:
         condition |= Q(email=query.lower())
     return (

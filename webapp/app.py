@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +19,6 @@ from webapp.middlewares import errors_middleware, security_headers_middleware
 from webapp.routes import setup_routes
 
 ROOT = Path(__file__).resolve().parent.parent
-log = logging.getLogger("vmeste.access")
 
 
 class AccessLogger(AbstractAccessLogger):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import json
 from typing import TypeVar
 
@@ -34,7 +35,7 @@ async def parse_body(request: web.Request, model: type[M]) -> M:
         raise ValidationError("The request body must be a JSON object.", field="body")
     try:
         data = json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError):
+    except (ValueError, RecursionError):  # bad JSON or UTF-8, or nesting deep enough to recurse
         raise ValidationError("The request body is not valid JSON.", field="body") from None
     if not isinstance(data, dict):
         raise ValidationError("The request body must be a JSON object.", field="body")
@@ -51,7 +52,24 @@ async def parse_body(request: web.Request, model: type[M]) -> M:
 
 
 def client_ip(request: web.Request) -> str:
-    return request.remote or "unknown"
+    """The client's address; behind ``TRUSTED_PROXIES`` the last untrusted X-Forwarded-For hop."""
+    remote = request.remote or "unknown"
+    proxies = request.app[SERVICES].settings.trusted_proxies
+    if not proxies or not _trusted(remote, proxies):
+        return remote
+    hops = [h.strip() for h in request.headers.get("X-Forwarded-For", "").split(",") if h.strip()]
+    for hop in reversed(hops):
+        if not _trusted(hop, proxies):
+            return hop
+    return hops[0] if hops else remote
+
+
+def _trusted(address: str, proxies: list[str]) -> bool:
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(ip in ipaddress.ip_network(net, strict=False) for net in proxies)
 
 
 def bearer_token(request: web.Request) -> str:

@@ -48,6 +48,8 @@ def _obj(required: list[str], **props: dict[str, Any]) -> dict[str, Any]:
 STR = {"type": "string"}
 SESSION = {"$ref": "#/components/schemas/Session"}
 USER = {"$ref": "#/components/schemas/User"}
+HEALTH = {"$ref": "#/components/schemas/Health"}
+_STATUS = _obj(["status"], status=STR, latencyMs={"type": "number"})
 
 SPEC: dict[str, Any] = {
     "openapi": "3.1.0",
@@ -76,15 +78,24 @@ SPEC: dict[str, Any] = {
                 language={"type": "string", "enum": ["ru", "en"]},
             ),
             "Session": _obj(["accessToken", "user"], accessToken=STR, user=USER),
+            "Health": _obj(
+                ["status", "database", "redis", "bot"],
+                status={"type": "string", "enum": ["ok", "degraded"]},
+                database=_STATUS,
+                redis=_STATUS,
+                bot=_obj(["status", "mode"], status=STR, mode=STR),
+            ),
         },
     },
     "paths": {
         "/api/health": {
-            "get": _op(
-                "Database, Redis and bot status",
-                _obj(["status"], status=STR, database={"type": "object"}, redis={"type": "object"}),
-                errors=(503,),
-            )
+            "get": {
+                "summary": "Database, Redis and bot status",
+                "responses": {
+                    "200": {"description": "Everything configured answers", **_json(HEALTH)},
+                    "503": {"description": "The database or Redis is down", **_json(HEALTH)},
+                },
+            }
         },
         "/api/openapi.json": {"get": _op("This document", {"type": "object"})},
         "/api/auth/register": {
@@ -120,7 +131,7 @@ SPEC: dict[str, Any] = {
                 _obj(["user"], user=USER),
                 body=_obj(["language"], language={"type": "string", "enum": ["ru", "en"]}),
                 auth=True,
-                errors=(400,),
+                errors=(400, 413),
             ),
         },
         "/api/users/search": {

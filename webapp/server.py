@@ -102,7 +102,15 @@ class Server:
         await _retry(lambda: configure_bot(self.bot, self.services.settings, bot_info), "bot set-up")
         if self.settings.bot_mode == "webhook":
             return
-        await self._poll_with_lock()
+        while True:
+            try:
+                await self._poll_with_lock()
+                return
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # noqa: BLE001 - e.g. Redis down: keep the bot coming back
+                log.exception("polling stopped unexpectedly; restarting in 5 s")
+                await asyncio.sleep(5)
 
     async def _poll_with_lock(self) -> None:
         """Poll; with Redis, only the process holding the lock polls (Telegram allows one)."""

@@ -2,22 +2,20 @@
 
 from __future__ import annotations
 
-from aiogram import F, Router
+from aiogram import Bot, F, Router
+from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
-from bot.keyboards import language_keyboard, open_app_keyboard
+from bot.keyboards import language_keyboard, open_app_keyboard_for, set_chat_menu
 from models.users import User
 from services.context import Services
 from services.users import do_set_language, pick_language
 
-router = Router(name=__name__)
 
-
-@router.message(Command("help"))
-async def help_command(message: Message, services: Services) -> None:
+async def help_command(message: Message, bot: Bot, services: Services) -> None:
     await message.answer(
         _(
             "<b>Vmeste</b> — watch together in Telegram.\n\n"
@@ -26,29 +24,38 @@ async def help_command(message: Message, services: Services) -> None:
             "/terms — terms of service\n"
             "/paysupport — help with payments"
         ),
-        reply_markup=open_app_keyboard(services.settings),
+        reply_markup=await open_app_keyboard_for(bot, message.chat, services.settings),
     )
 
 
-@router.message(Command("language"))
 async def language_command(message: Message, user: User) -> None:
     await message.answer(
         _("Choose your language:"), reply_markup=language_keyboard(pick_language(user))
     )
 
 
-@router.callback_query(F.data.startswith("lang:"))
-async def language_chosen(callback: CallbackQuery, user: User, i18n: I18n) -> None:
+async def language_chosen(
+    callback: CallbackQuery, bot: Bot, user: User, services: Services, i18n: I18n
+) -> None:
     language = (callback.data or "").split(":", 1)[1]
-    await do_set_language(user, language)
+    await do_set_language(user, language)  # ValidationError → the error router's alert
     with i18n.use_locale(language):
         text = _("Language set: English.")
         await callback.answer(text)
-        if callback.message is not None and hasattr(callback.message, "edit_text"):
-            await callback.message.edit_text(text, reply_markup=language_keyboard(language))
+        message = callback.message
+        if not isinstance(message, Message):  # too old to edit, or under an inline result
+            return
+        try:
+            await message.edit_text(text, reply_markup=language_keyboard(language))
+        except TelegramBadRequest as exc:
+            # Pressing the language that is already set: nothing changed, nothing to redo.
+            if "message is not modified" in exc.message:
+                return
+            raise
+        if message.chat.type == "private":
+            await set_chat_menu(bot, message.chat.id, services.settings)
 
 
-@router.message(Command("terms"))
 async def terms_command(message: Message) -> None:
     await message.answer(
         _(
@@ -62,7 +69,6 @@ async def terms_command(message: Message) -> None:
     )
 
 
-@router.message(Command("paysupport"))
 async def paysupport_command(message: Message) -> None:
     await message.answer(
         _(
@@ -72,3 +78,14 @@ async def paysupport_command(message: Message) -> None:
             "refunded."
         )
     )
+
+
+def setup() -> Router:
+    """A fresh router per dispatcher (a router can belong to one parent only)."""
+    router = Router(name=__name__)
+    router.message.register(help_command, Command("help"))
+    router.message.register(language_command, Command("language"))
+    router.callback_query.register(language_chosen, F.data.startswith("lang:"))
+    router.message.register(terms_command, Command("terms"))
+    router.message.register(paysupport_command, Command("paysupport"))
+    return router

@@ -10,23 +10,24 @@ from aiogram.utils.i18n import gettext as _
 
 from bot.deeplinks import DeepLinks
 from bot.keyboards import open_app_keyboard
+from bot.routers.start import send_greeting
 from models.users import User
-from services.errors import ValidationError
-from services.users import do_set_language
+from services.users import SUPPORTED_LANGUAGES, do_set_language
 
 
 async def language_link(message: Message, user: User, argument: str, data: dict[str, Any]) -> None:
-    """``/start lang_ru``: links in a Russian channel open the bot in Russian."""
-    try:
-        await do_set_language(user, argument)
-    except ValidationError:
-        await message.answer(_("That link is not valid or has expired. Here is the app instead."))
+    """``/start lang_ru``: links in a Russian channel open the bot, greeting and all, in Russian."""
+    services = data["services"]
+    if argument not in SUPPORTED_LANGUAGES:
+        await message.answer(
+            _("That link is not valid or has expired. Here is the app instead."),
+            reply_markup=open_app_keyboard(services.settings),
+        )
         return
+    await do_set_language(user, argument)
     i18n: I18n = data["i18n"]
     with i18n.use_locale(argument):
-        await message.answer(
-            _("Language set: English."), reply_markup=open_app_keyboard(data["services"].settings)
-        )
+        await send_greeting(message, user, services)
 
 
 def register_builtin(links: DeepLinks) -> None:

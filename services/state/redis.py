@@ -22,7 +22,9 @@ class RedisStore:
     backend = "redis"
 
     def __init__(self, url: str, *, prefix: str = "vmeste:") -> None:
-        self._redis: Redis = Redis.from_url(url, decode_responses=True)
+        self._redis: Redis = Redis.from_url(
+            url, decode_responses=True, socket_timeout=5, socket_connect_timeout=2
+        )
         self._prefix = prefix
 
     @property

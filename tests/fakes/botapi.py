@@ -22,6 +22,7 @@ What it does deliberately like Telegram (so real bugs show up in tests):
   "can't parse entities") and the returned message carries the *plain* text;
   leading/trailing whitespace is trimmed, empty text → 400, > 4096 chars → 400;
 * ``callback_data`` longer than 64 bytes → 400 ``BUTTON_DATA_INVALID``;
+* ``web_app`` buttons outside private chats → 400 ``BUTTON_TYPE_INVALID``;
 * editing with identical content → 400 "message is not modified";
   editing an unknown message → 400 "message to edit not found";
 * ``Message.reply_markup`` in results only ever holds an inline keyboard.
@@ -1043,6 +1044,13 @@ class FakeBotAPI:
                     raise _bad_request("BUTTON_DATA_INVALID")
         return copy.deepcopy(markup)
 
+    def _check_web_app_buttons(self, chat: ChatId, markup: JSONDict | None) -> None:
+        """``web_app`` buttons work only in private chats with the bot, as on Telegram."""
+        if markup is None or self._chat_object(chat).get("type") == "private":
+            return
+        if any("web_app" in button for row in markup["inline_keyboard"] for button in row):
+            raise _bad_request("BUTTON_TYPE_INVALID")
+
     def _true_after(self, *required: str) -> Handler:
         def handler(params: JSONDict) -> bool:
             self._require(params, *required)
@@ -1200,6 +1208,7 @@ class FakeBotAPI:
         text, marks = self._render_text(params.get("text"), params.get("parse_mode"))
         content: JSONDict = {"text": text}
         markup = self._inline_markup(params.get("reply_markup"))
+        self._check_web_app_buttons(chat, markup)
         if markup is not None:
             content["reply_markup"] = markup
         message = self._store_bot_message(chat, content)
@@ -1222,6 +1231,7 @@ class FakeBotAPI:
         if params.get("inline_message_id"):
             return True
         chat, message_id, message = self._editable(params)
+        self._check_web_app_buttons(chat, markup)
         if "text" not in message:
             raise _bad_request("there is no text in the message to edit")
         before = (message["text"], self._formatting.get((chat, message_id), ()))
@@ -1237,7 +1247,8 @@ class FakeBotAPI:
         markup = self._inline_markup(params.get("reply_markup"))
         if params.get("inline_message_id"):
             return True
-        _chat, _message_id, message = self._editable(params)
+        chat, _message_id, message = self._editable(params)
+        self._check_web_app_buttons(chat, markup)
         if message.get("reply_markup") == markup:
             raise _bad_request(NOT_MODIFIED)
         self._set_markup(message, markup)
@@ -1322,6 +1333,7 @@ class FakeBotAPI:
             }
         }
         markup = self._inline_markup(params.get("reply_markup"))
+        self._check_web_app_buttons(chat, markup)
         if markup is not None:
             content["reply_markup"] = markup
         return self._store_bot_message(chat, content)

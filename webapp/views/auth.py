@@ -22,7 +22,7 @@ class LoginBody(Body):
 
 
 class TelegramBody(Body):
-    initData: str  # noqa: N815 - the seed's wire name
+    initData: str  # the seed's wire name
 
 
 def _session(session: auth.Session, status: int = 200) -> web.Response:
@@ -47,7 +47,10 @@ async def register(request: web.Request) -> web.Response:
 async def login(request: web.Request) -> web.Response:
     body = await parse_body(request, LoginBody)
     session = await auth.do_login(
-        request.app[SERVICES], email=body.email, password=body.password, client_ip=client_ip(request)
+        request.app[SERVICES],
+        email=body.email,
+        password=body.password,
+        client_ip=client_ip(request),
     )
     return _session(session)
 

@@ -28,7 +28,12 @@ def page_context(request: web.Request, **extra: Any) -> dict[str, Any]:
 
 
 async def app_page(request: web.Request) -> web.Response:
-    return aiohttp_jinja2.render_template("app.html", request, page_context(request))
+    response = aiohttp_jinja2.render_template("app.html", request, page_context(request))
+    # The language comes from Accept-Language unless ?lang= is given; Telegram's web views cache
+    # eagerly, so have them ask again rather than open yesterday's page.
+    response.headers["Vary"] = "Accept-Language"
+    response.headers["Cache-Control"] = "no-cache"
+    return response
 
 
 async def root(request: web.Request) -> web.Response:

@@ -1,0 +1,94 @@
+// The one place that touches window.Telegram.WebApp (telegram-web-app.js). Outside Telegram the
+// official script still defines WebApp, with empty initData: that is how "inside" is told apart.
+
+const webApp = window.Telegram?.WebApp ?? null;
+
+/** Call a WebApp method that an old client may lack or refuse ("method unsupported"). */
+function attempt(fn) {
+  try {
+    return fn();
+  } catch (error) {
+    console.warn("vmeste: Telegram WebApp call failed", error);
+    return undefined;
+  }
+}
+
+function supports(version) {
+  return Boolean(webApp?.isVersionAtLeast ? attempt(() => webApp.isVersionAtLeast(version)) : false);
+}
+
+/** True when the page runs as a Mini App with initData to sign in with. */
+export function isInsideTelegram() {
+  return typeof webApp?.initData === "string" && webApp.initData.length > 0;
+}
+
+/** The raw signed initData string ("" outside Telegram). */
+export function getInitData() {
+  return isInsideTelegram() ? webApp.initData : "";
+}
+
+/** The unverified user object Telegram passes along (only for hints; the server verifies). */
+export function getUnsafeUser() {
+  return isInsideTelegram() ? (webApp.initDataUnsafe?.user ?? null) : null;
+}
+
+/**
+ * Copy Telegram's theme into CSS variables (--tg-theme-bg-color, ...) and the colour scheme into
+ * <html data-color-scheme>. telegram-web-app.js sets the same variables; doing it here too keeps
+ * the page right when the script is late or replaced, and tells the CSS which fallbacks to use.
+ */
+function applyTheme() {
+  const root = document.documentElement;
+  for (const [key, value] of Object.entries(webApp.themeParams ?? {})) {
+    if (typeof value === "string") root.style.setProperty(`--tg-theme-${key.replaceAll("_", "-")}`, value);
+  }
+  if (webApp.colorScheme === "dark" || webApp.colorScheme === "light") {
+    root.dataset.colorScheme = webApp.colorScheme;
+  }
+}
+
+/** Tell Telegram the app is ready, take the full height and follow theme changes. */
+export function setUpTelegram() {
+  if (!isInsideTelegram()) return;
+  document.documentElement.classList.add("in-telegram");
+  applyTheme();
+  attempt(() => webApp.onEvent?.("themeChanged", applyTheme));
+  attempt(() => webApp.ready());
+  attempt(() => webApp.expand());
+  if (supports("6.1")) {
+    // The page background is the secondary colour (Telegram's settings look); match it.
+    attempt(() => webApp.setHeaderColor?.("secondary_bg_color"));
+    attempt(() => webApp.setBackgroundColor?.("secondary_bg_color"));
+  }
+}
+
+/**
+ * Haptic feedback: "success" | "error" | "warning" (notifications), "light" | "medium" |
+ * "heavy" | "rigid" | "soft" (impacts) or "selection". Silently nothing outside Telegram.
+ */
+export function haptic(kind) {
+  const feedback = webApp?.HapticFeedback;
+  if (!isInsideTelegram() || !feedback || !supports("6.1")) return;
+  if (kind === "success" || kind === "error" || kind === "warning") {
+    attempt(() => feedback.notificationOccurred(kind));
+  } else if (kind === "selection") {
+    attempt(() => feedback.selectionChanged());
+  } else {
+    attempt(() => feedback.impactOccurred(kind));
+  }
+}
+
+/**
+ * Show Telegram's back button calling `handler`; returns a function that hides it again.
+ * Outside Telegram (or on clients without it) returns a no-op, so callers need no checks.
+ */
+export function showBackButton(handler) {
+  const button = webApp?.BackButton;
+  if (!isInsideTelegram() || !button || !supports("6.1")) return () => {};
+  attempt(() => button.onClick(handler));
+  attempt(() => button.show());
+  return () => {
+    attempt(() => button.offClick(handler));
+    attempt(() => button.hide());
+  };
+}

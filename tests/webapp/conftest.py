@@ -1,0 +1,82 @@
+"""HTTP test fixtures: a fresh PostgreSQL database per test, a server with the bot token."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import asyncpg
+import pytest
+from tortoise.backends.base.executor import EXECUTOR_CACHE
+
+from services.config import Settings
+from tests.conftest import POSTGRES_URL, TEST_BOT_TOKEN, ServerFactory
+from webapp.server import Server
+
+
+@asynccontextmanager
+async def fresh_postgres_database() -> AsyncIterator[str]:
+    """A database of its own on the PostgreSQL server, dropped afterwards.
+
+    Other suites reset the shared ``test`` database; a private one keeps them apart.
+
+    Tortoise caches each model's INSERT/UPDATE/DELETE SQL per connection *name* ("default"),
+    not per dialect, so SQLite's ``?`` placeholders would reach PostgreSQL (and ``$1`` SQLite)
+    when both run in one process. The cache is emptied on the way in and out (reported).
+    """
+    name = f"vmeste_{uuid.uuid4().hex[:12]}"
+    admin = await asyncpg.connect(POSTGRES_URL.replace("postgres://", "postgresql://", 1))
+    EXECUTOR_CACHE.clear()
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}"')
+        yield POSTGRES_URL.rsplit("/", 1)[0] + "/" + name
+    finally:
+        EXECUTOR_CACHE.clear()
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.close()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+async def database_url(request: pytest.FixtureRequest) -> AsyncIterator[str | None]:
+    """``None`` (the server's own SQLite file) or a fresh PostgreSQL database."""
+    if request.param == "sqlite":
+        yield None
+        return
+    async with fresh_postgres_database() as url:
+        yield url
+
+
+@pytest.fixture
+async def db_server(database_url: str | None, make_server: ServerFactory) -> Server:
+    """The same test against SQLite and PostgreSQL. ``database_url`` is set up first, so the
+    database outlives the server."""
+    if database_url is None:
+        return await make_server()
+    return await make_server(database_url=database_url)
+
+
+@pytest.fixture
+def make_telegram_server(
+    make_server: ServerFactory, monkeypatch: pytest.MonkeyPatch
+) -> ServerFactory:
+    """Servers that know the bot token (so Mini App sign-in works) but run web-only.
+
+    The bot is kept off: its routers are module-level objects that attach to one Dispatcher per
+    process, so a second bot-enabled server in the same test run fails to start (reported).
+    Sign-in only needs the token.
+    """
+    monkeypatch.setattr(Settings, "bot_enabled", property(lambda self: False))
+
+    async def factory(**overrides: Any) -> Server:
+        return await make_server(
+            bot_token=TEST_BOT_TOKEN, telegram_api_url="http://127.0.0.1:9", **overrides
+        )
+
+    return factory
+
+
+@pytest.fixture
+async def telegram_server(make_telegram_server: ServerFactory) -> Server:
+    return await make_telegram_server()
