@@ -5,6 +5,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell sha1sum pyproject.toml | cut -c1-12)
 VENDOR := static/vendor/socket.io.esm.min.js
+# Domain errors' first argument is a message template: extract it like _().
+I18N_KEYWORDS := N_ _ gettext lazy_gettext AppError ValidationError Unauthorized Forbidden \
+	NotFound Conflict RoomFull InsufficientFunds PayloadTooLarge RateLimited
 MO := locales/en/LC_MESSAGES/messages.mo locales/ru/LC_MESSAGES/messages.mo
 
 .PHONY: setup run test lint bench locales extract clean
@@ -45,9 +48,9 @@ bench: setup
 
 # Re-extract strings from code and templates into the catalogues (then translate ru, commit .po).
 extract: $(STAMP)
-	$(BIN)/pybabel extract -q -F babel.cfg -k N_ -k _ -k gettext -k lazy_gettext \
-		--no-location --omit-header -o locales/messages.pot bot services webapp templates
-	$(BIN)/pybabel update -q -i locales/messages.pot -d locales -D messages --no-fuzzy-matching
+	$(BIN)/pybabel extract -F babel.cfg $(foreach k,$(I18N_KEYWORDS),-k $(k)) \
+		--no-location --omit-header -o locales/messages.pot bot services webapp signaling templates
+	$(BIN)/pybabel update -i locales/messages.pot -d locales -D messages --no-fuzzy-matching
 
 clean:
 	rm -rf $(VENV) node_modules static/vendor $(MO)

@@ -54,8 +54,11 @@ def one_run() -> tuple[float, float, float, float]:
     with tempfile.TemporaryDirectory() as cwd:
         started = time.monotonic()
         process = subprocess.Popen(
-            [sys.executable, "-m", "bot"], cwd=cwd, env=env,
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            [sys.executable, "-m", "bot"],
+            cwd=cwd,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         try:
             wait_ok(f"http://127.0.0.1:{port}/api/health", started + 60)
@@ -79,10 +82,14 @@ def main() -> None:
     results = [one_run() for _ in range(runs)]
     ready, page, idle, stop = (sorted(column) for column in zip(*results, strict=True))
     print(f"python -m bot, web-only, SQLite, {runs} cold starts on {os.cpu_count()} cores")
-    print(f"  start -> /api/health 200:  median {statistics.median(ready)*1000:.0f} ms, max {max(ready)*1000:.0f} ms")
-    print(f"  start -> first /app page:  median {statistics.median(page)*1000:.0f} ms")
-    print(f"  idle RSS after start:      median {statistics.median(idle):.1f} MiB, max {max(idle):.1f} MiB")
-    print(f"  SIGTERM -> exit:           median {statistics.median(stop)*1000:.0f} ms")
+    ms = {name: (statistics.median(v) * 1000, max(v) * 1000) for name, v in (("ready", ready),)}
+    print(
+        f"  start -> /api/health 200:  median {ms['ready'][0]:.0f} ms, max {ms['ready'][1]:.0f} ms"
+    )
+    print(f"  start -> first /app page:  median {statistics.median(page) * 1000:.0f} ms")
+    rss_median, rss_max = statistics.median(idle), max(idle)
+    print(f"  idle RSS after start:      median {rss_median:.1f} MiB, max {rss_max:.1f} MiB")
+    print(f"  SIGTERM -> exit:           median {statistics.median(stop) * 1000:.0f} ms")
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-"""Accounts: one row per person, whether they came through email sign-up, the Mini App or the bot."""
+"""Accounts: one row per person, whether they came by email sign-up, the Mini App or the bot."""
 
 from __future__ import annotations
 

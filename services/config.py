@@ -6,6 +6,7 @@ that names the variable (:class:`SettingsError`).
 
 from __future__ import annotations
 
+import re
 import secrets
 from pathlib import Path
 from typing import Annotated, Literal
@@ -59,6 +60,7 @@ class Settings(BaseSettings):
     password_hash_profile: Literal["default", "fast"] = "default"
     auth_rate_ip: str = "20/minute"
     auth_rate_account: str = "5/minute"
+    auth_rate_telegram: str = "120/minute"
     admin_ids: IntCsv = []
 
     # Calls and payments
@@ -73,6 +75,16 @@ class Settings(BaseSettings):
     subscriber_channel_id: str | None = None
 
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _webhook_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        # Telegram's setWebhook accepts 1-256 characters of A-Za-z0-9_- only.
+        if value is not None and not re.fullmatch(
+            r"[A-Za-z0-9_-]{1,256}", value.get_secret_value()
+        ):
+            raise ValueError("must be 1-256 characters of A-Za-z0-9_-")
+        return value
 
     @field_validator("jwt_secret")
     @classmethod
@@ -133,7 +145,11 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _webhook_needs_secret(self) -> Settings:
-        if self.bot_mode == "webhook" and self.bot_token is not None and self.webhook_secret is None:
+        if (
+            self.bot_mode == "webhook"
+            and self.bot_token is not None
+            and self.webhook_secret is None
+        ):
             raise ValueError("WEBHOOK_SECRET is required when BOT_MODE=webhook")
         if self.redis_url and self.jwt_secret is None:
             # Several processes share Redis; each must verify the others' tokens.
@@ -151,7 +167,7 @@ class Settings(BaseSettings):
         return int(self.bot_token.get_secret_value().split(":", 1)[0])
 
     def jwt_key(self) -> str:
-        """The JWT signing key; a dev default lives in the data directory so tokens survive restarts."""
+        """The JWT signing key; the dev default lives in data/ so tokens survive restarts."""
         if self.jwt_secret is not None:
             return self.jwt_secret.get_secret_value()
         path = Path("data/.jwt_secret")

@@ -42,7 +42,7 @@ TORTOISE_ORM = tortoise_config("sqlite://data/vmeste.sqlite3")
 
 
 async def start_database(database_url: str) -> None:
-    """Apply pending migrations and init the ORM in the current context; fail fast if unreachable."""
+    """Apply pending migrations, then init the ORM in this context; fail fast if unreachable."""
     config = tortoise_config(database_url)
     # Tortoise caches generated SQL per connection *name*; a second server in the same process
     # on another database kind ("default" on SQLite, then on PostgreSQL) must not reuse it.
@@ -55,7 +55,7 @@ async def start_database(database_url: str) -> None:
 async def database_ok() -> bool:
     try:
         await connections.get("default").execute_query("SELECT 1")
-    except Exception:  # noqa: BLE001 - health reports the failure, never raises
+    except Exception:
         log.warning("database health check failed", exc_info=True)
         return False
     return True

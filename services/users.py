@@ -10,7 +10,7 @@ from tortoise.exceptions import IntegrityError
 from tortoise.expressions import Q
 
 from models.users import User
-from services.errors import NotFound, ValidationError
+from services.errors import N_, NotFound, ValidationError
 
 SUPPORTED_LANGUAGES = ("ru", "en")
 DEFAULT_LANGUAGE = "en"
@@ -125,7 +125,11 @@ async def get_search_users(query: str, *, acting_user: User) -> list[User]:
 
 async def do_set_language(user: User, language: str) -> User:
     if language not in SUPPORTED_LANGUAGES:
-        raise ValidationError(field="language", reason="must be one of ru, en")
+        raise ValidationError(
+            N_("This language is not supported. Choose Russian or English."),
+            field="language",
+            reason="must be one of ru, en",
+        )
     user.language = language
     await user.save(update_fields=["language", "updated_at"])
     return user
@@ -147,5 +151,7 @@ def user_payload(user: User, *, private: bool = False) -> dict[str, Any]:
         data["email"] = user.email
         data["telegramId"] = user.telegram_id
         data["language"] = pick_language(user)
+        # Chosen by the user, or known from Telegram; otherwise only the default.
+        data["languageChosen"] = user.language is not None or user.telegram_id is not None
         data["createdAt"] = user.created_at.isoformat() if user.created_at else None
     return data

@@ -35,6 +35,7 @@ def test_settings(tmp_path: Path, **overrides: Any) -> Settings:
         "public_url": "https://vmeste.test",
         "auth_rate_ip": "1000/minute",
         "auth_rate_account": "1000/minute",
+        "auth_rate_telegram": "1000/minute",
     }
     values.update(overrides)
     return load_settings(**values)

@@ -30,7 +30,9 @@ def _free_port() -> int:
 
 async def _run(tmp_path: Path, **env: str) -> asyncio.subprocess.Process:
     return await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot",
+        sys.executable,
+        "-m",
+        "bot",
         cwd=tmp_path,
         env=_env(**env),
         stdout=asyncio.subprocess.PIPE,
@@ -40,7 +42,7 @@ async def _run(tmp_path: Path, **env: str) -> asyncio.subprocess.Process:
 
 async def test_malformed_setting_stops_start_with_one_line(tmp_path: Path) -> None:
     process = await _run(tmp_path, PORT="eighty")
-    out, err = await asyncio.wait_for(process.communicate(), 30)
+    _, err = await asyncio.wait_for(process.communicate(), 30)
     lines = err.decode().strip().splitlines()
     assert process.returncode == 2
     assert len(lines) == 1

@@ -40,6 +40,9 @@ def _secure(request: web.Request, response: web.StreamResponse) -> web.StreamRes
     response.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
     if _is_api(request):
         response.headers.setdefault("Cache-Control", "no-store")
+    elif request.path.startswith("/static/"):
+        # Unversioned module URLs: revalidate (ETag/Last-Modified) so a deploy is seen at once.
+        response.headers.setdefault("Cache-Control", "no-cache")
     return response
 
 
@@ -70,7 +73,5 @@ async def errors_middleware(request: web.Request, handler: Handler) -> web.Strea
 
 
 @web.middleware
-async def security_headers_middleware(
-    request: web.Request, handler: Handler
-) -> web.StreamResponse:
+async def security_headers_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     return _secure(request, await handler(request))

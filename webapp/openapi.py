@@ -59,9 +59,7 @@ SPEC: dict[str, Any] = {
         "schemas": {
             "Error": _obj(
                 ["error"],
-                error=_obj(
-                    ["code", "message"], code=STR, message=STR, details={"type": "object"}
-                ),
+                error=_obj(["code", "message"], code=STR, message=STR, details={"type": "object"}),
             ),
             "User": _obj(
                 ["id", "displayName"],
@@ -76,6 +74,7 @@ SPEC: dict[str, Any] = {
                 email={"type": ["string", "null"], "description": "only on the user's own record"},
                 telegramId={"type": ["integer", "null"]},
                 language={"type": "string", "enum": ["ru", "en"]},
+                languageChosen={"type": "boolean", "description": "chosen, or known from Telegram"},
             ),
             "Session": _obj(["accessToken", "user"], accessToken=STR, user=USER),
             "Health": _obj(
@@ -103,8 +102,12 @@ SPEC: dict[str, Any] = {
                 "Sign up with email, username and password",
                 SESSION,
                 ok_status=201,
-                body=_obj(["email", "username", "password"], email=STR, username=STR, password={
-                    "type": "string", "minLength": 8}),
+                body=_obj(
+                    ["email", "username", "password"],
+                    email=STR,
+                    username=STR,
+                    password={"type": "string", "minLength": 8},
+                ),
                 errors=(400, 409, 413, 429),
             )
         },

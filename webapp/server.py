@@ -79,9 +79,7 @@ class Server:
             self.dispatcher = build_dispatcher(services, bot_info)
         else:
             log.info("BOT_TOKEN is not set: the bot is off, the web app runs alone")
-        self.app = create_app(
-            services, bot=self.bot, dispatcher=self.dispatcher, bot_info=bot_info
-        )
+        self.app = create_app(services, bot=self.bot, dispatcher=self.dispatcher, bot_info=bot_info)
         self._runner = web.AppRunner(
             self.app, access_log_class=AccessLogger, handle_signals=False, shutdown_timeout=5
         )
@@ -98,8 +96,10 @@ class Server:
     async def _run_bot(self, bot_info: dict[str, Any]) -> None:
         from bot.setup import configure_bot
 
-        assert self.bot is not None and self.dispatcher is not None and self.services
-        await _retry(lambda: configure_bot(self.bot, self.services.settings, bot_info), "bot set-up")
+        bot, services = self.bot, self.services
+        assert bot is not None
+        assert services is not None
+        await _retry(lambda: configure_bot(bot, services.settings, bot_info), "bot set-up")
         if self.settings.bot_mode == "webhook":
             return
         while True:
@@ -108,7 +108,7 @@ class Server:
                 return
             except asyncio.CancelledError:
                 raise
-            except Exception:  # noqa: BLE001 - e.g. Redis down: keep the bot coming back
+            except Exception:
                 log.exception("polling stopped unexpectedly; restarting in 5 s")
                 await asyncio.sleep(5)
 

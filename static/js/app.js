@@ -102,7 +102,7 @@ class App {
 
   /** Go to the home screen, first reloading in the user's language if the page is in another. */
   enter(user) {
-    if (this.reloadInLanguage(user.language)) return;
+    if (user.languageChosen && this.reloadInLanguage(user.language)) return;
     this.renderHome(user);
     this.showScreen("home");
     this.connect();

@@ -27,11 +27,6 @@ export function getInitData() {
   return isInsideTelegram() ? webApp.initData : "";
 }
 
-/** The unverified user object Telegram passes along (only for hints; the server verifies). */
-export function getUnsafeUser() {
-  return isInsideTelegram() ? (webApp.initDataUnsafe?.user ?? null) : null;
-}
-
 /**
  * Copy Telegram's theme into CSS variables (--tg-theme-bg-color, ...) and the colour scheme into
  * <html data-color-scheme>. telegram-web-app.js sets the same variables; doing it here too keeps

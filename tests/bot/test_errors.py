@@ -68,7 +68,7 @@ async def test_unsupported_language_button_alerts(
 
     (answer,) = _answers(calls)
     assert answer.params["show_alert"] is True
-    assert answer.params["text"] == "Invalid value for language: must be one of ru, en."
+    assert answer.params["text"] == "This language is not supported. Choose Russian or English."
     assert not [c for c in calls if c.method in {"editMessageText", "sendMessage"}]
     user = await mini_app_sign_in(bot_server, 111, language_code="en")
     assert user["language"] == "en"

@@ -204,7 +204,7 @@ async def test_language_switch_is_saved_on_the_account(
     await expect(page.locator("#home-greeting")).to_have_text("Hi, lev")
     await expect(page.locator("html")).to_have_attribute("lang", "en")
 
-    await page.get_by_role("radio", name="Русский").check()
+    await page.locator('[data-screen="home"]').get_by_text("Русский").click()
     await expect(page.locator("html")).to_have_attribute("lang", "ru")
     await expect(page.locator("#home-greeting")).to_have_text(
         gettext(server, "ru", "Hi, %(name)s", name="lev")

@@ -59,10 +59,10 @@ async def test_published_event_reaches_the_users_sockets(
     assert got_boris == []
 
 
-async def _eventually(check, timeout: float = 3.0) -> None:
+async def _eventually(check, within: float = 3.0) -> None:
     import asyncio
 
-    deadline = time.monotonic() + timeout
+    deadline = time.monotonic() + within
     while not check():
         if time.monotonic() > deadline:
             raise AssertionError("condition not met in time")

@@ -44,8 +44,10 @@ async def test_emit_on_one_instance_reaches_client_of_the_other(make_server) -> 
 
 async def test_health_reports_redis(make_server) -> None:
     server = await make_server(redis_url=REDIS_URL)
-    async with aiohttp.ClientSession(base_url=server.url) as http:
-        async with http.get("/api/health") as response:
-            body = await response.json()
+    async with (
+        aiohttp.ClientSession(base_url=server.url) as http,
+        http.get("/api/health") as response,
+    ):
+        body = await response.json()
     assert response.status == 200
     assert body["redis"]["status"] == "ok"

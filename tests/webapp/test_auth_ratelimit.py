@@ -81,7 +81,7 @@ async def test_sign_ups_are_limited_per_email(make_server: ServerFactory) -> Non
 async def test_telegram_sign_in_is_limited_per_address(
     make_telegram_server: ServerFactory,
 ) -> None:
-    server = await make_telegram_server(auth_rate_ip="2/minute")
+    server = await make_telegram_server(auth_rate_telegram="2/minute")
     async with aiohttp.ClientSession(base_url=server.url) as http:
         for _ in range(2):
             async with http.post(
