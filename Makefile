@@ -22,7 +22,7 @@ $(STAMP): pyproject.toml
 
 # Compiled catalogues are build output (not committed); aiogram's I18n refuses a .po without .mo.
 locales/%/LC_MESSAGES/messages.mo: locales/%/LC_MESSAGES/messages.po $(STAMP)
-	$(BIN)/pybabel compile -q -d locales -D messages -l $*
+	$(BIN)/pybabel compile -d locales -D messages -l $*
 
 locales: $(MO)
 
