@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from tortoise import fields
 from tortoise.models import Model
 
@@ -23,12 +25,17 @@ class User(Model):
     language = fields.CharField(max_length=8, null=True)
     telegram_language = fields.CharField(max_length=16, null=True)
     is_telegram_premium = fields.BooleanField(default=False)
+    # Vmeste premium (paid with Stars): bigger rooms, no ads. Null or past means none.
+    premium_until = fields.DatetimeField(null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
     last_seen_at = fields.DatetimeField(null=True)
 
     class Meta:
         table = "users"
+
+    def has_premium(self, now: datetime) -> bool:
+        return self.premium_until is not None and self.premium_until > now
 
     @property
     def display_name(self) -> str:

@@ -72,6 +72,8 @@ class Settings(BaseSettings):
     # Rooms
     free_room_limit: int = Field(default=10, gt=0)
     room_hard_cap: int = Field(default=1000, gt=0)
+    host_grace_seconds: float = Field(default=60.0, ge=0)
+    member_grace_seconds: float = Field(default=30.0, ge=0)
     subscriber_channel_id: str | None = None
 
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"

@@ -6,6 +6,7 @@ Built once per running app by the composition root and handed to each transport 
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from argon2 import PasswordHasher
@@ -14,7 +15,11 @@ from services.config import Settings
 from services.events import EventBus
 from services.passwords import make_hasher
 from services.ratelimit import RateLimiter
+from services.scheduler import Scheduler
 from services.state import EphemeralStore, MemoryStore, RedisStore
+
+#: Is this Telegram user a member of the subscriber channel? Provided by the bot (getChatMember).
+ChannelChecker = Callable[[int], Awaitable[bool]]
 
 
 @dataclass
@@ -25,6 +30,8 @@ class Services:
     limiter: RateLimiter
     hasher: PasswordHasher
     jwt_key: str = field(repr=False)
+    scheduler: Scheduler = field(default_factory=Scheduler)
+    channel_checker: ChannelChecker | None = None
 
     @classmethod
     def build(cls, settings: Settings) -> Services:
@@ -41,5 +48,6 @@ class Services:
         )
 
     async def close(self) -> None:
+        await self.scheduler.close()
         await self.limiter.close()
         await self.state.close()

@@ -15,7 +15,15 @@ from tortoise.migrations.autodetector import MigrationAutodetector
 from services.db import start_database, stop_database, tortoise_config
 from tests.conftest import POSTGRES_URL, register
 
-EXPECTED_TABLES = {"users"}
+EXPECTED_TABLES = {
+    "users",
+    "rooms",
+    "room_members",
+    "room_invites",
+    "room_media",
+    "room_messages",
+    "room_reactions",
+}
 
 
 async def _reset_postgres() -> None:

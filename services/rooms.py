@@ -1,0 +1,551 @@
+"""Watch rooms: creation, membership rules, capacity, moderation, invites and the permission table.
+
+Every rule lives here and every transport (REST, Socket.IO, bot) calls these functions. Writes
+happen in a transaction; domain events are published after it commits.
+"""
+
+from __future__ import annotations
+
+import secrets
+import string
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+from tortoise.exceptions import IntegrityError
+from tortoise.expressions import F
+from tortoise.transactions import in_transaction
+
+from models.rooms import ControlMode, Role, Room, RoomInvite, RoomMember, Visibility
+from models.users import User
+from services.context import Services
+from services.errors import N_, Conflict, Forbidden, NotFound, RoomFull, ValidationError
+from services.events import Event
+from services.media import parse_media_url
+from services.users import user_payload
+
+CODE_ALPHABET = "".join(c for c in string.ascii_letters + string.digits if c not in "0OIl1")
+CODE_LENGTH = 8
+MAX_TITLE = 100
+MAX_SLOW_MODE = 3600
+SUBSCRIBER_CACHE_TTL = 600.0
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def room_scope(room_id: int) -> str:
+    return f"room:{room_id}"
+
+
+# --- permissions -------------------------------------------------------------------------------
+
+
+class Action(StrEnum):
+    PLAYBACK = "playback"  # play, pause, seek, rate, load
+    QUEUE = "queue"  # add, remove, reorder, next
+    VOTE_SKIP = "vote_skip"
+    CHAT = "chat"
+    REACT = "react"
+    INVITE = "invite"
+    KICK = "kick"
+    DELETE_MESSAGE = "delete_message"
+    SLOW_MODE = "slow_mode"
+    MODERATORS = "moderators"
+    HANDOVER = "handover"
+    SETTINGS = "settings"  # title, visibility, control mode
+    CLOSE = "close"
+
+
+_RANK = {Role.MEMBER: 0, Role.MODERATOR: 1, Role.HOST: 2}
+
+#: The one permission table. ``None`` means "whoever controls playback" (by control mode).
+PERMISSIONS: dict[Action, Role | None] = {
+    Action.PLAYBACK: None,
+    Action.QUEUE: None,
+    Action.VOTE_SKIP: Role.MEMBER,
+    Action.CHAT: Role.MEMBER,
+    Action.REACT: Role.MEMBER,
+    Action.INVITE: Role.MEMBER,
+    Action.KICK: Role.MODERATOR,
+    Action.DELETE_MESSAGE: Role.MODERATOR,
+    Action.SLOW_MODE: Role.MODERATOR,
+    Action.MODERATORS: Role.HOST,
+    Action.HANDOVER: Role.HOST,
+    Action.SETTINGS: Role.HOST,
+    Action.CLOSE: Role.HOST,
+}
+
+
+def can(room: Room, role: Role, action: Action) -> bool:
+    required = PERMISSIONS[action]
+    if required is None:
+        required = Role.MEMBER if room.control_mode == ControlMode.EVERYONE else Role.MODERATOR
+    return _RANK[role] >= _RANK[required]
+
+
+def check_permission(room: Room, member: RoomMember, action: Action) -> None:
+    if not can(room, member.role, action):
+        raise Forbidden()
+
+
+# --- reads -------------------------------------------------------------------------------------
+
+
+async def access_room(room_ref: int | str, *, include_closed: bool = False) -> Room:
+    """A room by numeric id or by code, or :class:`NotFound`."""
+    if isinstance(room_ref, int) or (isinstance(room_ref, str) and room_ref.isdigit()):
+        room = await Room.get_or_none(id=int(room_ref))
+    else:
+        room = await Room.get_or_none(code=room_ref)
+    if room is None or (room.closed_at is not None and not include_closed):
+        raise NotFound(N_("This room does not exist or has been closed."))
+    return room
+
+
+async def get_active_member(room: Room, user: User) -> RoomMember | None:
+    return await RoomMember.get_or_none(
+        room_id=room.id, user_id=user.id, left_at=None, banned_at=None
+    )
+
+
+async def access_member(room: Room, user: User) -> RoomMember:
+    """The acting user's membership, or :class:`Forbidden` when they are not in the room."""
+    member = await get_active_member(room, user)
+    if member is None:
+        raise Forbidden(N_("Join the room first."))
+    return member
+
+
+async def count_members(room: Room) -> int:
+    return await RoomMember.filter(room_id=room.id, left_at=None, banned_at=None).count()
+
+
+async def get_room_capacity(services: Services, host: User) -> int:
+    """Regular hosts get ``FREE_ROOM_LIMIT``; premium hosts and channel subscribers the hard cap."""
+    settings = services.settings
+    if host.has_premium(now()):
+        return settings.room_hard_cap
+    if host.telegram_id is not None and await is_subscriber(services, host.telegram_id):
+        return settings.room_hard_cap
+    return settings.free_room_limit
+
+
+async def is_subscriber(services: Services, telegram_id: int) -> bool:
+    """Channel membership via the bot (getChatMember), cached so joins stay cheap."""
+    if services.channel_checker is None or not services.settings.subscriber_channel_id:
+        return False
+    key = f"subscriber:{telegram_id}"
+    cached = await services.state.get(key)
+    if cached is not None:
+        return cached == "1"
+    try:
+        member = await services.channel_checker(telegram_id)
+    except Exception:  # noqa: BLE001 - Telegram unreachable: the free limit, not an error
+        return False
+    await services.state.set(key, "1" if member else "0", ttl=SUBSCRIBER_CACHE_TTL)
+    return member
+
+
+@dataclass(frozen=True)
+class RoomListPage:
+    rooms: list[Room]
+    total: int
+
+
+async def get_public_rooms(
+    *, query: str = "", kind: str | None = None, limit: int = 20, offset: int = 0
+) -> RoomListPage:
+    """Open public rooms, most watched first, searchable by title and filterable by source kind."""
+    if not 1 <= limit <= 100 or offset < 0:
+        raise ValidationError(field="limit", reason="limit 1-100, offset ≥ 0")
+    rooms = Room.filter(closed_at=None, visibility=Visibility.PUBLIC)
+    query = query.strip()
+    if len(query) > 100:
+        raise ValidationError(field="query", reason="at most 100 characters")
+    if query:
+        rooms = rooms.filter(title__icontains=query)
+    if kind:
+        from models.rooms import MediaKind
+
+        if kind not in MediaKind.__members__.values():
+            raise ValidationError(field="kind", reason="unknown source kind")
+        rooms = rooms.filter(current_kind=kind)
+    total = await rooms.count()
+    page = await rooms.order_by("-watch_count", "-created_at").offset(offset).limit(limit)
+    return RoomListPage(rooms=list(page), total=total)
+
+
+async def get_user_rooms(user: User) -> list[Room]:
+    """Open rooms the user is in (host first), for /rooms and the app's home."""
+    memberships = await RoomMember.filter(
+        user_id=user.id, left_at=None, banned_at=None, room__closed_at=None
+    ).prefetch_related("room")
+    rooms = [m.room for m in memberships]
+    return sorted(rooms, key=lambda r: (r.host_id != user.id, -r.id))
+
+
+# --- payloads ----------------------------------------------------------------------------------
+
+
+async def room_payload(room: Room, *, viewer: User | None = None) -> dict[str, Any]:
+    """The wire shape of a room. The invite code is shown only to its members."""
+    await room.fetch_related("host")
+    data: dict[str, Any] = {
+        "id": room.id,
+        "code": room.code,
+        "title": room.title,
+        "host": user_payload(room.host),
+        "visibility": room.visibility.value,
+        "controlMode": room.control_mode.value,
+        "slowModeSeconds": room.slow_mode_seconds,
+        "currentKind": room.current_kind.value if room.current_kind else None,
+        "currentTitle": room.current_title,
+        "watchCount": room.watch_count,
+        "memberCount": await count_members(room),
+        "boundChat": room.chat_id is not None,
+        "createdAt": room.created_at.isoformat(),
+        "closedAt": room.closed_at.isoformat() if room.closed_at else None,
+    }
+    if viewer is not None:
+        member = await get_active_member(room, viewer)
+        data["myRole"] = member.role.value if member else None
+        if member is not None:
+            data["inviteCode"] = room.invite_code
+    return data
+
+
+def member_payload(member: RoomMember, user: User) -> dict[str, Any]:
+    return {"user": user_payload(user), "role": member.role.value}
+
+
+# --- writes ------------------------------------------------------------------------------------
+
+
+def check_title(title: str) -> str:
+    title = " ".join(title.split())
+    if not title:
+        raise ValidationError(field="title", reason="required")
+    if len(title) > MAX_TITLE:
+        raise ValidationError(field="title", reason=f"at most {MAX_TITLE} characters")
+    return title
+
+
+def _new_code() -> str:
+    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+
+
+async def do_create_room(
+    services: Services,
+    *,
+    acting_user: User,
+    title: str | None = None,
+    visibility: Visibility = Visibility.PUBLIC,
+    control_mode: ControlMode = ControlMode.HOST,
+    media_url: str | None = None,
+    chat_id: int | None = None,
+) -> Room:
+    """Create a room; its host joins at once. A link, if given, becomes the first queue item."""
+    source = parse_media_url(media_url) if media_url else None
+    title = check_title(title or (source.title if source else f"{acting_user.display_name}"))
+    for _ in range(5):
+        try:
+            async with in_transaction():
+                room = await Room.create(
+                    code=_new_code(),
+                    title=title,
+                    host=acting_user,
+                    visibility=visibility,
+                    control_mode=control_mode,
+                    invite_code=secrets.token_urlsafe(12),
+                    chat_id=chat_id,
+                    watch_count=1,
+                )
+                await RoomMember.create(room=room, user=acting_user, role=Role.HOST)
+            break
+        except IntegrityError:
+            continue  # a code collision: draw again
+    else:
+        raise Conflict(N_("Could not create the room. Try again."), field="code")
+    if source is not None:
+        from services.playback import do_enqueue
+
+        await do_enqueue(services, room=room, acting_user=acting_user, url=source.url)
+    await services.events.publish(
+        Event("room:created", {"roomId": room.id, "hostId": acting_user.id})
+    )
+    return room
+
+
+async def do_join_room(
+    services: Services, *, room: Room, acting_user: User, invite_code: str | None = None
+) -> RoomMember:
+    """Join (idempotent). Private rooms need an invite or the invite code; kicked users stay out."""
+    existing = await RoomMember.get_or_none(room_id=room.id, user_id=acting_user.id)
+    if existing is not None and existing.banned_at is not None:
+        raise Forbidden(N_("You were removed from this room."), reason="banned")
+    if existing is not None and existing.left_at is None:
+        await _host_returned(services, room, acting_user)
+        return existing
+    if room.visibility == Visibility.PRIVATE and existing is None:
+        invited = await RoomInvite.exists(room_id=room.id, invitee_id=acting_user.id)
+        code_ok = invite_code is not None and secrets.compare_digest(
+            invite_code.encode(), room.invite_code.encode()
+        )
+        if not (invited or code_ok or acting_user.id == room.host_id):
+            raise Forbidden(N_("This room is private. Ask for an invite."), reason="private")
+    await room.fetch_related("host")
+    capacity = await get_room_capacity(services, room.host)
+    async with in_transaction():
+        # Count inside the transaction; PostgreSQL serializes on the room row below.
+        await Room.filter(id=room.id).select_for_update().first()
+        if await count_members(room) >= capacity:
+            raise RoomFull(limit=capacity)
+        if existing is None:
+            member = await RoomMember.create(room=room, user=acting_user, role=Role.MEMBER)
+            await Room.filter(id=room.id).update(watch_count=F("watch_count") + 1)
+        else:
+            existing.left_at = None
+            if existing.role == Role.HOST and room.host_id != acting_user.id:
+                existing.role = Role.MEMBER
+            await existing.save(update_fields=["left_at", "role"])
+            member = existing
+    await _host_returned(services, room, acting_user)
+    await services.events.publish(
+        Event(
+            "participant:joined",
+            {"roomId": room.id, **member_payload(member, acting_user)},
+            scope=room_scope(room.id),
+        )
+    )
+    from services.chat import do_system_message
+
+    await do_system_message(services, room, "joined", user=acting_user)
+    return member
+
+
+async def _host_returned(services: Services, room: Room, user: User) -> None:
+    if user.id == room.host_id:
+        services.scheduler.cancel(f"host-away:{room.id}")
+
+
+async def do_leave_room(services: Services, *, room: Room, acting_user: User) -> None:
+    """Leave. When the host leaves, the room closes unless they are back within the grace period."""
+    member = await get_active_member(room, acting_user)
+    if member is None:
+        return
+    member.left_at = now()
+    await member.save(update_fields=["left_at"])
+    await services.events.publish(
+        Event(
+            "participant:left",
+            {"roomId": room.id, "userId": acting_user.id},
+            scope=room_scope(room.id),
+        )
+    )
+    if acting_user.id == room.host_id:
+        schedule_host_away(services, room)
+
+
+def schedule_host_away(services: Services, room: Room) -> None:
+    async def close_if_still_away() -> None:
+        fresh = await Room.get_or_none(id=room.id)
+        if fresh is None or fresh.closed_at is not None:
+            return
+        host_member = await RoomMember.get_or_none(room_id=room.id, user_id=fresh.host_id)
+        if host_member is not None and host_member.left_at is None:
+            return  # came back (perhaps through another process)
+        await do_close_room(services, room=fresh, reason="host_left")
+
+    services.scheduler.call_later(
+        f"host-away:{room.id}", services.settings.host_grace_seconds, close_if_still_away
+    )
+
+
+async def do_close_room(services: Services, *, room: Room, reason: str) -> None:
+    updated = await Room.filter(id=room.id, closed_at=None).update(closed_at=now())
+    if not updated:
+        return
+    await RoomMember.filter(room_id=room.id, left_at=None).update(left_at=now())
+    services.scheduler.cancel(f"host-away:{room.id}")
+    await services.events.publish(
+        Event("room:closed", {"roomId": room.id, "reason": reason}, scope=room_scope(room.id))
+    )
+
+
+async def do_close_room_as(services: Services, *, room: Room, acting_user: User) -> None:
+    member = await access_member(room, acting_user)
+    check_permission(room, member, Action.CLOSE)
+    await do_close_room(services, room=room, reason="closed_by_host")
+
+
+async def do_kick(services: Services, *, room: Room, acting_user: User, target_id: int) -> None:
+    """Remove someone for good: they cannot rejoin this room."""
+    member = await access_member(room, acting_user)
+    check_permission(room, member, Action.KICK)
+    target = await RoomMember.get_or_none(room_id=room.id, user_id=target_id)
+    if target is None or target.banned_at is not None:
+        raise NotFound(N_("This person is not in the room."))
+    if _RANK[target.role] >= _RANK[member.role]:
+        raise Forbidden(N_("You cannot remove this person."))
+    was_present = target.left_at is None
+    target.banned_at = now()
+    target.left_at = target.left_at or target.banned_at
+    await target.save(update_fields=["banned_at", "left_at"])
+    await services.events.publish(
+        Event("room:kicked", {"roomId": room.id, "userId": target_id}, scope=f"user:{target_id}")
+    )
+    if was_present:
+        await services.events.publish(
+            Event(
+                "participant:left",
+                {"roomId": room.id, "userId": target_id, "kicked": True},
+                scope=room_scope(room.id),
+            )
+        )
+    target_user = await User.get(id=target_id)
+    from services.chat import do_system_message
+
+    await do_system_message(services, room, "kicked", user=target_user)
+
+
+async def do_invite(
+    services: Services, *, room: Room, acting_user: User, invitee_id: int
+) -> RoomInvite:
+    """Invite someone: the bot messages them and, if they are online, the app shows it."""
+    member = await access_member(room, acting_user)
+    check_permission(room, member, Action.INVITE)
+    if invitee_id == acting_user.id:
+        raise ValidationError(field="user_id", reason="cannot invite yourself")
+    invitee = await User.get_or_none(id=invitee_id)
+    if invitee is None:
+        raise NotFound(N_("User not found."))
+    banned = await RoomMember.exists(room_id=room.id, user_id=invitee_id, banned_at__isnull=False)
+    if banned:
+        raise Forbidden(N_("This person was removed from the room."))
+    invite, _ = await RoomInvite.get_or_create(
+        room=room, invitee=invitee, defaults={"inviter": acting_user}
+    )
+    await services.events.publish(
+        Event(
+            "room:invited",
+            {
+                "roomId": room.id,
+                "roomCode": room.code,
+                "roomTitle": room.title,
+                "inviteCode": room.invite_code,
+                "from": user_payload(acting_user),
+                "inviteeId": invitee.id,
+                "inviteeTelegramId": invitee.telegram_id,
+            },
+            scope=f"user:{invitee.id}",
+        )
+    )
+    return invite
+
+
+async def do_set_role(
+    services: Services, *, room: Room, acting_user: User, target_id: int, moderator: bool
+) -> RoomMember:
+    member = await access_member(room, acting_user)
+    check_permission(room, member, Action.MODERATORS)
+    target = await RoomMember.get_or_none(
+        room_id=room.id, user_id=target_id, left_at=None, banned_at=None
+    )
+    if target is None:
+        raise NotFound(N_("This person is not in the room."))
+    if target.role == Role.HOST:
+        raise ValidationError(field="user_id", reason="the host's role cannot change")
+    target.role = Role.MODERATOR if moderator else Role.MEMBER
+    await target.save(update_fields=["role"])
+    await _publish_role(services, room, target_id, target.role)
+    return target
+
+
+async def do_handover(services: Services, *, room: Room, acting_user: User, target_id: int) -> Room:
+    member = await access_member(room, acting_user)
+    check_permission(room, member, Action.HANDOVER)
+    target = await RoomMember.get_or_none(
+        room_id=room.id, user_id=target_id, left_at=None, banned_at=None
+    )
+    if target is None or target_id == acting_user.id:
+        raise NotFound(N_("This person is not in the room."))
+    async with in_transaction():
+        member.role = Role.MODERATOR
+        await member.save(update_fields=["role"])
+        target.role = Role.HOST
+        await target.save(update_fields=["role"])
+        room.host_id = target_id
+        await room.save(update_fields=["host_id"])
+    services.scheduler.cancel(f"host-away:{room.id}")
+    await _publish_role(services, room, acting_user.id, Role.MODERATOR)
+    await _publish_role(services, room, target_id, Role.HOST)
+    return room
+
+
+async def _publish_role(services: Services, room: Room, user_id: int, role: Role) -> None:
+    await services.events.publish(
+        Event(
+            "participant:role",
+            {"roomId": room.id, "userId": user_id, "role": role.value},
+            scope=room_scope(room.id),
+        )
+    )
+
+
+async def do_update_settings(
+    services: Services,
+    *,
+    room: Room,
+    acting_user: User,
+    title: str | None = None,
+    visibility: Visibility | None = None,
+    control_mode: ControlMode | None = None,
+    slow_mode_seconds: int | None = None,
+) -> Room:
+    member = await access_member(room, acting_user)
+    changed: list[str] = []
+    if title is not None or visibility is not None or control_mode is not None:
+        check_permission(room, member, Action.SETTINGS)
+    if slow_mode_seconds is not None:
+        check_permission(room, member, Action.SLOW_MODE)
+        if not 0 <= slow_mode_seconds <= MAX_SLOW_MODE:
+            raise ValidationError(field="slowModeSeconds", reason=f"0-{MAX_SLOW_MODE}")
+        room.slow_mode_seconds = slow_mode_seconds
+        changed.append("slow_mode_seconds")
+    if title is not None:
+        room.title = check_title(title)
+        changed.append("title")
+    if visibility is not None:
+        room.visibility = visibility
+        changed.append("visibility")
+    if control_mode is not None:
+        room.control_mode = control_mode
+        changed.append("control_mode")
+    if changed:
+        await room.save(update_fields=changed)
+        await services.events.publish(
+            Event(
+                "room:updated",
+                {
+                    "roomId": room.id,
+                    "title": room.title,
+                    "visibility": room.visibility.value,
+                    "controlMode": room.control_mode.value,
+                    "slowModeSeconds": room.slow_mode_seconds,
+                },
+                scope=room_scope(room.id),
+            )
+        )
+    return room
+
+
+async def get_members(room: Room) -> list[tuple[RoomMember, User]]:
+    members = await RoomMember.filter(
+        room_id=room.id, left_at=None, banned_at=None
+    ).prefetch_related("user")
+    order = {Role.HOST: 0, Role.MODERATOR: 1, Role.MEMBER: 2}
+    members.sort(key=lambda m: (order[m.role], m.joined_at))
+    return [(m, m.user) for m in members]
