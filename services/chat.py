@@ -86,10 +86,8 @@ async def do_system_message(
         payload["userId"] = user.id
         payload["name"] = user.display_name
     text = {"joined": "{name} joined", "kicked": "{name} was removed"}.get(kind, kind)
-    try:
+    with contextlib.suppress(KeyError, IndexError, ValueError):
         text = text.format(**payload)
-    except (KeyError, IndexError):
-        pass
     message = await ChatMessage.create(
         room=room, user=None, kind=kind, text=text[:1000], data=payload
     )
