@@ -17,7 +17,7 @@ from services.auth import access_user_by_token
 from services.context import Services
 from services.errors import AppError, Unauthorized, ValidationError
 from services.events import Event
-from signaling import clock
+from signaling import chat, clock, rooms
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +48,8 @@ class Hub:
         self.sio.on("disconnect", self._disconnect)
         services.events.subscribe("*", self._fan_out)
         clock.register(self)
+        rooms.register(self)
+        chat.register(self)
 
     async def _connect(self, sid: str, environ: dict[str, Any], auth: Any = None) -> None:
         token = auth.get("token") if isinstance(auth, dict) else None

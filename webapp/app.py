@@ -72,7 +72,7 @@ def create_app(
     app[DISPATCHER] = dispatcher
     app[BOT_INFO] = bot_info or {}
     _setup_templates(app)
-    setup_routes(app, static_dir=ROOT / "static")
+    setup_routes(app, static_dir=ROOT / "static", media_dir=settings.media_dir)
     if bot is not None and dispatcher is not None and settings.bot_mode == "webhook":
         from bot.webhook import setup_webhook_route
 

@@ -10,7 +10,7 @@ from webapp import openapi
 from webapp.views import auth, health, pages, users
 
 
-def setup_routes(app: web.Application, *, static_dir: Path) -> None:
+def setup_routes(app: web.Application, *, static_dir: Path, media_dir: Path) -> None:
     r = app.router
     r.add_get("/api/health", health.health, name="health")
     r.add_get("/api/openapi.json", openapi.openapi_json, name="openapi")
@@ -22,5 +22,7 @@ def setup_routes(app: web.Application, *, static_dir: Path) -> None:
     r.add_get("/api/users/search", users.search, name="users_search")
     r.add_get("/", pages.root, name="root")
     r.add_get("/app", pages.app_page, name="app")
+    r.add_get("/app/room/{code}", pages.room_page, name="app_room")
     r.add_get("/app/{tail:.*}", pages.app_page, name="app_tail")
     r.add_static("/static", static_dir, name="static", append_version=False)
+    r.add_static("/media", media_dir, name="media", append_version=False)

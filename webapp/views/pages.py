@@ -38,3 +38,8 @@ async def app_page(request: web.Request) -> web.Response:
 
 async def root(request: web.Request) -> web.Response:
     raise web.HTTPFound("/app")
+
+
+async def room_page(request: web.Request) -> web.Response:
+    """A room opened by link: the same shell, which shows the room once signed in."""
+    return await app_page(request)
