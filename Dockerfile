@@ -11,6 +11,7 @@ RUN npm ci --no-audit --no-fund --omit=dev
 COPY . .
 RUN mkdir -p static/vendor \
     && cp node_modules/socket.io-client/dist/socket.io.esm.min.js static/vendor/ \
+    && cp node_modules/hls.js/dist/hls.min.mjs static/vendor/ \
     && pybabel compile -q -d locales -D messages
 RUN useradd --system --home /app vmeste && mkdir -p /app/data && chown -R vmeste /app/data
 USER vmeste

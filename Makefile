@@ -32,6 +32,8 @@ $(VENDOR): package.json package-lock.json
 	mkdir -p static/vendor
 	cp node_modules/socket.io-client/dist/socket.io.esm.min.js static/vendor/
 	cp node_modules/socket.io-client/dist/socket.io.esm.min.js.map static/vendor/ 2>/dev/null || true
+	cp node_modules/hls.js/dist/hls.min.mjs static/vendor/
+	cp node_modules/hls.js/dist/hls.min.mjs.map static/vendor/ 2>/dev/null || true
 	touch $@
 
 run: setup

@@ -77,3 +77,55 @@ def language_keyboard(current: str) -> InlineKeyboardMarkup:
         for code, name in LANGUAGE_NAMES.items()
     ]
     return InlineKeyboardMarkup(inline_keyboard=[buttons])
+
+
+# --------------------------------------------------------------------------- rooms
+
+
+def room_app_path(code: str, invite_code: str | None = None) -> str:
+    """The Mini App page of a room (``?invite=`` lets a private room's guest in)."""
+    path = f"/app/room/{code}"
+    return f"{path}?invite={invite_code}" if invite_code else path
+
+
+def room_start_param(code: str, invite_code: str | None = None) -> str:
+    """``room_<code>`` or ``room_<code>_<inviteCode>`` (≤ 64 chars of ``A-Za-z0-9_-``)."""
+    return f"room_{code}_{invite_code}" if invite_code else f"room_{code}"
+
+
+def room_link(
+    settings: Settings, bot_username: str, code: str, invite_code: str | None = None
+) -> str:
+    """A t.me link opening the room in the Mini App from any chat (groups, inline results)."""
+    param = room_start_param(code, invite_code)
+    if settings.mini_app_short_name:
+        return f"https://t.me/{bot_username}/{settings.mini_app_short_name}?startapp={param}"
+    return f"https://t.me/{bot_username}?startapp={param}"
+
+
+def open_room_keyboard(
+    settings: Settings, code: str, invite_code: str | None = None, *, share: bool = False
+) -> InlineKeyboardMarkup:
+    """For private chats with the bot: "Open room" (``web_app``) and optionally "Invite friends",
+    which lets the user pick a chat and posts the room there through inline mode."""
+    rows = [[open_app_button(settings, _("Open room"), room_app_path(code, invite_code))]]
+    if share:
+        rows.append([InlineKeyboardButton(text=_("Invite friends"), switch_inline_query=code)])
+    return InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+def room_link_keyboard(
+    settings: Settings, bot_username: str, code: str, invite_code: str | None = None
+) -> InlineKeyboardMarkup:
+    """For groups and inline results, where ``web_app`` buttons are refused: a t.me URL button."""
+    url = room_link(settings, bot_username, code, invite_code)
+    return InlineKeyboardMarkup(inline_keyboard=[[InlineKeyboardButton(text=_("Join"), url=url)]])
+
+
+async def get_bot_username(bot: Bot, bot_info: dict[str, object] | None = None) -> str:
+    """The bot's username: from ``bot_info`` (filled at start) or getMe (cached by aiogram)."""
+    username = (bot_info or {}).get("username")
+    if isinstance(username, str) and username:
+        return username
+    me = await bot.me()
+    return me.username or ""

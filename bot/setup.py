@@ -14,11 +14,13 @@ from aiogram.types import BotCommand
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
+from bot.channel import make_channel_checker
 from bot.deeplinks import DeepLinks
 from bot.keyboards import app_menu_button
 from bot.middlewares import UserI18nMiddleware, UserMiddleware
+from bot.notifications import Notifier
 from bot.retry import RetryAfterMiddleware
-from bot.routers import common, deeplinks, errors, start
+from bot.routers import common, deeplinks, errors, inline, rooms, start
 from services.config import Settings
 from services.context import Services
 from services.users import DEFAULT_LANGUAGE, SUPPORTED_LANGUAGES
@@ -56,14 +58,31 @@ def build_i18n() -> I18n:
     return I18n(path=LOCALES_DIR, default_locale="en", domain="messages")
 
 
-def build_dispatcher(services: Services, bot_info: dict[str, Any]) -> Dispatcher:
-    """``bot_info`` is filled by :func:`configure_bot` once getMe answers."""
+def build_dispatcher(
+    services: Services, bot_info: dict[str, Any], bot: Bot | None = None
+) -> Dispatcher:
+    """``bot_info`` is filled by :func:`configure_bot` once getMe answers.
+
+    With ``bot``, this process also turns domain events into Telegram messages (invites, group
+    status) and answers ``services.channel_checker``: every process that serves HTTP publishes
+    events, whether or not it holds the polling lock.
+    """
     links = DeepLinks()
     deeplinks.register_builtin(links)
+    rooms.register_deep_links(links)
+    i18n = build_i18n()
     dp = Dispatcher(services=services, bot_info=bot_info, deep_links=links)
+    if bot is not None:
+        notifier = Notifier(services, bot, i18n, bot_info)
+        notifier.subscribe()
+        dp["notifier"] = notifier
+        if services.settings.subscriber_channel_id:
+            services.channel_checker = make_channel_checker(
+                bot, services.settings.subscriber_channel_id
+            )
     dp.update.outer_middleware(UserMiddleware())
-    UserI18nMiddleware(build_i18n()).setup(dp)
-    dp.include_routers(errors.setup(), start.setup(), common.setup())
+    UserI18nMiddleware(i18n).setup(dp)
+    dp.include_routers(errors.setup(), start.setup(), rooms.setup(), inline.setup(), common.setup())
     return dp
 
 

@@ -78,6 +78,8 @@ class RoomMember(Model):
     class Meta:
         table = "room_members"
         unique_together = (("room", "user"),)
+        # "my rooms" looks members up by user.
+        indexes = (("user_id", "left_at"),)
 
 
 class RoomInvite(Model):
@@ -111,6 +113,7 @@ class MediaItem(Model):
 
     class Meta:
         table = "room_media"
+        indexes = (("room_id", "position"),)
 
 
 class ChatMessage(Model):
@@ -128,6 +131,8 @@ class ChatMessage(Model):
 
     class Meta:
         table = "room_messages"
+        # History pages: newest first within a room.
+        indexes = (("room_id", "id"),)
 
 
 class Reaction(Model):
@@ -142,3 +147,5 @@ class Reaction(Model):
 
     class Meta:
         table = "room_reactions"
+        # Replay: reactions of one item ordered by media time.
+        indexes = (("media_id", "media_time"),)

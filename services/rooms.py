@@ -6,6 +6,7 @@ happen in a transaction; domain events are published after it commits.
 
 from __future__ import annotations
 
+import re
 import secrets
 import string
 from dataclasses import dataclass
@@ -17,7 +18,7 @@ from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
-from models.rooms import ControlMode, Role, Room, RoomInvite, RoomMember, Visibility
+from models.rooms import ControlMode, MediaKind, Role, Room, RoomInvite, RoomMember, Visibility
 from models.users import User
 from services.context import Services
 from services.errors import N_, Conflict, Forbidden, NotFound, RoomFull, ValidationError
@@ -30,6 +31,10 @@ CODE_LENGTH = 8
 MAX_TITLE = 100
 MAX_SLOW_MODE = 3600
 SUBSCRIBER_CACHE_TTL = 600.0
+#: Ids are 32-bit integers in both databases; larger numbers cannot name anything.
+MAX_ID = 2**31 - 1
+#: What can name a room: its id, or its code (never all digits, see :func:`_new_code`).
+_REF_RE = re.compile(r"[A-Za-z0-9]{1,16}")
 
 
 def now() -> datetime:
@@ -94,14 +99,60 @@ def check_permission(room: Room, member: RoomMember, action: Action) -> None:
 # --- reads -------------------------------------------------------------------------------------
 
 
+def check_id(value: object, *, field: str) -> int:
+    """A positive 32-bit id (not a bool), or :class:`ValidationError` naming ``field``."""
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 < value <= MAX_ID:
+        raise ValidationError(field=field, reason="must be an id")
+    return value
+
+
 async def access_room(room_ref: int | str, *, include_closed: bool = False) -> Room:
     """A room by numeric id or by code, or :class:`NotFound`."""
-    if isinstance(room_ref, int) or (isinstance(room_ref, str) and room_ref.isdigit()):
-        room = await Room.get_or_none(id=int(room_ref))
-    else:
-        room = await Room.get_or_none(code=room_ref)
+    room = None
+    if isinstance(room_ref, int) and not isinstance(room_ref, bool):
+        if 0 < room_ref <= MAX_ID:
+            room = await Room.get_or_none(id=room_ref)
+    elif isinstance(room_ref, str) and _REF_RE.fullmatch(room_ref):
+        if not room_ref.isdigit():
+            room = await Room.get_or_none(code=room_ref)
+        elif 0 < int(room_ref) <= MAX_ID:
+            room = await Room.get_or_none(id=int(room_ref))
     if room is None or (room.closed_at is not None and not include_closed):
         raise NotFound(N_("This room does not exist or has been closed."))
+    return room
+
+
+def _invite_code_matches(room: Room, invite_code: object) -> bool:
+    return isinstance(invite_code, str) and secrets.compare_digest(
+        invite_code.encode(), room.invite_code.encode()
+    )
+
+
+async def access_room_as_viewer(
+    room_ref: int | str, *, viewer: User, invite_code: str | None = None
+) -> Room:
+    """A room its viewer may look at: any public room; a private one only for its members
+    (present or past), invited people and holders of its invite code (never for people kicked
+    from it)."""
+    room = await access_room(room_ref)
+    if room.visibility == Visibility.PUBLIC or viewer.id == room.host_id:
+        return room
+    membership = await RoomMember.get_or_none(room_id=room.id, user_id=viewer.id)
+    if membership is not None and membership.banned_at is not None:
+        raise Forbidden(N_("You were removed from this room."), reason="banned")
+    if membership is not None:
+        return room  # in it now, or was and may come back (see do_join_room)
+    if _invite_code_matches(room, invite_code):
+        return room
+    if await RoomInvite.exists(room_id=room.id, invitee_id=viewer.id):
+        return room
+    raise Forbidden(N_("This room is private. Ask for an invite."), reason="private")
+
+
+async def access_room_as_member(room_ref: int | str, *, user: User) -> Room:
+    """A room the user is in now, for member-only reads (history, reactions)."""
+    room = await access_room(room_ref)
+    await access_member(room, user)
     return room
 
 
@@ -159,8 +210,10 @@ async def get_public_rooms(
     *, query: str = "", kind: str | None = None, limit: int = 20, offset: int = 0
 ) -> RoomListPage:
     """Open public rooms, most watched first, searchable by title and filterable by source kind."""
-    if not 1 <= limit <= 100 or offset < 0:
-        raise ValidationError(field="limit", reason="limit 1-100, offset ≥ 0")
+    if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= 100:
+        raise ValidationError(field="limit", reason="1-100")
+    if isinstance(offset, bool) or not isinstance(offset, int) or not 0 <= offset <= MAX_ID:
+        raise ValidationError(field="offset", reason="0 or more")
     rooms = Room.filter(closed_at=None, visibility=Visibility.PUBLIC)
     query = query.strip()
     if len(query) > 100:
@@ -168,13 +221,9 @@ async def get_public_rooms(
     if query:
         rooms = rooms.filter(title__icontains=query)
     if kind:
-        from models.rooms import MediaKind
-
-        if kind not in MediaKind.__members__.values():
-            raise ValidationError(field="kind", reason="unknown source kind")
-        rooms = rooms.filter(current_kind=kind)
+        rooms = rooms.filter(current_kind=_check_choice(MediaKind, kind, field="kind"))
     total = await rooms.count()
-    page = await rooms.order_by("-watch_count", "-created_at").offset(offset).limit(limit)
+    page = await rooms.order_by("-watch_count", "-id").offset(offset).limit(limit)
     return RoomListPage(rooms=list(page), total=total)
 
 
@@ -225,6 +274,8 @@ def member_payload(member: RoomMember, user: User) -> dict[str, Any]:
 
 
 def check_title(title: str) -> str:
+    if not isinstance(title, str):
+        raise ValidationError(field="title", reason="must be a string")
     title = " ".join(title.split())
     if not title:
         raise ValidationError(field="title", reason="required")
@@ -234,7 +285,10 @@ def check_title(title: str) -> str:
 
 
 def _new_code() -> str:
-    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+    while True:
+        code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+        if not code.isdigit():  # an all-digit code would read as a room id
+            return code
 
 
 async def do_create_room(
@@ -262,6 +316,9 @@ async def do_create_room(
                     invite_code=secrets.token_urlsafe(12),
                     chat_id=chat_id,
                     watch_count=1,
+                    # What the public list shows and filters by until playback takes over.
+                    current_kind=source.kind if source else None,
+                    current_title=source.title if source else None,
                 )
                 await RoomMember.create(room=room, user=acting_user, role=Role.HOST)
             break
@@ -270,6 +327,7 @@ async def do_create_room(
     else:
         raise Conflict(N_("Could not create the room. Try again."), field="code")
     if source is not None:
+        # Imported here: playback builds on this module's rules.
         from services.playback import do_enqueue
 
         await do_enqueue(services, room=room, acting_user=acting_user, url=source.url)
@@ -282,7 +340,13 @@ async def do_create_room(
 async def do_join_room(
     services: Services, *, room: Room, acting_user: User, invite_code: str | None = None
 ) -> RoomMember:
-    """Join (idempotent). Private rooms need an invite or the invite code; kicked users stay out."""
+    """Join (idempotent). Private rooms need an invite or the invite code; kicked users stay out.
+
+    The host always gets back in; everyone else only while the room has a free place
+    (:func:`get_room_capacity`). The count and the insert happen under a lock on the room row
+    (PostgreSQL) or the connection's transaction lock (SQLite), so concurrent joins never
+    overfill a room.
+    """
     existing = await RoomMember.get_or_none(room_id=room.id, user_id=acting_user.id)
     if existing is not None and existing.banned_at is not None:
         raise Forbidden(N_("You were removed from this room."), reason="banned")
@@ -291,27 +355,41 @@ async def do_join_room(
         return existing
     if room.visibility == Visibility.PRIVATE and existing is None:
         invited = await RoomInvite.exists(room_id=room.id, invitee_id=acting_user.id)
-        code_ok = invite_code is not None and secrets.compare_digest(
-            invite_code.encode(), room.invite_code.encode()
-        )
-        if not (invited or code_ok or acting_user.id == room.host_id):
+        if not (
+            invited or _invite_code_matches(room, invite_code) or acting_user.id == room.host_id
+        ):
             raise Forbidden(N_("This room is private. Ask for an invite."), reason="private")
     await room.fetch_related("host")
     capacity = await get_room_capacity(services, room.host)
-    async with in_transaction():
-        # Count inside the transaction; PostgreSQL serializes on the room row below.
-        await Room.filter(id=room.id).select_for_update().first()
-        if await count_members(room) >= capacity:
-            raise RoomFull(limit=capacity)
-        if existing is None:
-            member = await RoomMember.create(room=room, user=acting_user, role=Role.MEMBER)
-            await Room.filter(id=room.id).update(watch_count=F("watch_count") + 1)
-        else:
-            existing.left_at = None
-            if existing.role == Role.HOST and room.host_id != acting_user.id:
-                existing.role = Role.MEMBER
-            await existing.save(update_fields=["left_at", "role"])
-            member = existing
+    try:
+        async with in_transaction():
+            # PostgreSQL serializes concurrent joins on the room row; SQLite on its one writer.
+            locked = await Room.filter(id=room.id).select_for_update().first()
+            if locked is None or locked.closed_at is not None:
+                raise NotFound(N_("This room does not exist or has been closed."))
+            current = await RoomMember.get_or_none(room_id=room.id, user_id=acting_user.id)
+            if current is not None and current.banned_at is not None:
+                raise Forbidden(N_("You were removed from this room."), reason="banned")
+            if current is not None and current.left_at is None:
+                return current  # a concurrent request of the same person got in first
+            is_host = acting_user.id == locked.host_id
+            if not is_host and await count_members(room) >= capacity:
+                raise RoomFull(limit=capacity)
+            if current is None:
+                member = await RoomMember.create(room=room, user=acting_user, role=Role.MEMBER)
+                await Room.filter(id=room.id).update(watch_count=F("watch_count") + 1)
+            else:
+                current.left_at = None
+                if current.role == Role.HOST and not is_host:
+                    current.role = Role.MEMBER
+                await current.save(update_fields=["left_at", "role"])
+                member = current
+    except IntegrityError:
+        # The same person joining twice at once on PostgreSQL: the other request won.
+        member = await RoomMember.get(room_id=room.id, user_id=acting_user.id)
+        if member.banned_at is not None or member.left_at is not None:
+            raise Conflict(N_("Could not join the room. Try again."), field="membership") from None
+        return member
     await _host_returned(services, room, acting_user)
     await services.events.publish(
         Event(
@@ -365,10 +443,12 @@ def schedule_host_away(services: Services, room: Room) -> None:
 
 
 async def do_close_room(services: Services, *, room: Room, reason: str) -> None:
-    updated = await Room.filter(id=room.id, closed_at=None).update(closed_at=now())
+    closed_at = now()
+    updated = await Room.filter(id=room.id, closed_at=None).update(closed_at=closed_at)
     if not updated:
         return
-    await RoomMember.filter(room_id=room.id, left_at=None).update(left_at=now())
+    room.closed_at = closed_at
+    await RoomMember.filter(room_id=room.id, left_at=None).update(left_at=closed_at)
     services.scheduler.cancel(f"host-away:{room.id}")
     await services.events.publish(
         Event("room:closed", {"roomId": room.id, "reason": reason}, scope=room_scope(room.id))
@@ -385,10 +465,11 @@ async def do_kick(services: Services, *, room: Room, acting_user: User, target_i
     """Remove someone for good: they cannot rejoin this room."""
     member = await access_member(room, acting_user)
     check_permission(room, member, Action.KICK)
+    check_id(target_id, field="user_id")
     target = await RoomMember.get_or_none(room_id=room.id, user_id=target_id)
     if target is None or target.banned_at is not None:
         raise NotFound(N_("This person is not in the room."))
-    if _RANK[target.role] >= _RANK[member.role]:
+    if target_id == room.host_id or _RANK[target.role] >= _RANK[member.role]:
         raise Forbidden(N_("You cannot remove this person."))
     was_present = target.left_at is None
     target.banned_at = now()
@@ -417,6 +498,7 @@ async def do_invite(
     """Invite someone: the bot messages them and, if they are online, the app shows it."""
     member = await access_member(room, acting_user)
     check_permission(room, member, Action.INVITE)
+    check_id(invitee_id, field="user_id")
     if invitee_id == acting_user.id:
         raise ValidationError(field="user_id", reason="cannot invite yourself")
     invitee = await User.get_or_none(id=invitee_id)
@@ -425,9 +507,12 @@ async def do_invite(
     banned = await RoomMember.exists(room_id=room.id, user_id=invitee_id, banned_at__isnull=False)
     if banned:
         raise Forbidden(N_("This person was removed from the room."))
-    invite, _ = await RoomInvite.get_or_create(
-        room=room, invitee=invitee, defaults={"inviter": acting_user}
-    )
+    try:
+        invite, _ = await RoomInvite.get_or_create(
+            room=room, invitee=invitee, defaults={"inviter": acting_user}
+        )
+    except IntegrityError:  # invited twice at once
+        invite = await RoomInvite.get(room_id=room.id, invitee_id=invitee.id)
     await services.events.publish(
         Event(
             "room:invited",
@@ -451,6 +536,7 @@ async def do_set_role(
 ) -> RoomMember:
     member = await access_member(room, acting_user)
     check_permission(room, member, Action.MODERATORS)
+    check_id(target_id, field="user_id")
     target = await RoomMember.get_or_none(
         room_id=room.id, user_id=target_id, left_at=None, banned_at=None
     )
@@ -467,17 +553,20 @@ async def do_set_role(
 async def do_handover(services: Services, *, room: Room, acting_user: User, target_id: int) -> Room:
     member = await access_member(room, acting_user)
     check_permission(room, member, Action.HANDOVER)
+    check_id(target_id, field="user_id")
+    if target_id == acting_user.id:
+        raise ValidationError(field="user_id", reason="you are the host already")
     target = await RoomMember.get_or_none(
         room_id=room.id, user_id=target_id, left_at=None, banned_at=None
     )
-    if target is None or target_id == acting_user.id:
+    if target is None:
         raise NotFound(N_("This person is not in the room."))
     async with in_transaction():
         member.role = Role.MODERATOR
         await member.save(update_fields=["role"])
         target.role = Role.HOST
         await target.save(update_fields=["role"])
-        room.host_id = target_id
+        room.host = await User.get(id=target_id)
         await room.save(update_fields=["host_id"])
     services.scheduler.cancel(f"host-away:{room.id}")
     await _publish_role(services, room, acting_user.id, Role.MODERATOR)
@@ -495,50 +584,66 @@ async def _publish_role(services: Services, room: Room, user_id: int, role: Role
     )
 
 
+def _check_choice(enum: type[StrEnum], value: object, *, field: str) -> Any:
+    if isinstance(value, str):
+        try:
+            return enum(value)
+        except ValueError:
+            pass
+    choices = ", ".join(member.value for member in enum)
+    raise ValidationError(field=field, reason=f"one of {choices}")
+
+
+def check_slow_mode(value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_SLOW_MODE:
+        raise ValidationError(field="slowModeSeconds", reason=f"0-{MAX_SLOW_MODE}")
+    return value
+
+
 async def do_update_settings(
     services: Services,
     *,
     room: Room,
     acting_user: User,
     title: str | None = None,
-    visibility: Visibility | None = None,
-    control_mode: ControlMode | None = None,
+    visibility: Visibility | str | None = None,
+    control_mode: ControlMode | str | None = None,
     slow_mode_seconds: int | None = None,
 ) -> Room:
+    """Change settings: slow mode by hosts and moderators; title, visibility and control mode by
+    the host. Everything is checked before anything changes."""
     member = await access_member(room, acting_user)
-    changed: list[str] = []
     if title is not None or visibility is not None or control_mode is not None:
         check_permission(room, member, Action.SETTINGS)
     if slow_mode_seconds is not None:
         check_permission(room, member, Action.SLOW_MODE)
-        if not 0 <= slow_mode_seconds <= MAX_SLOW_MODE:
-            raise ValidationError(field="slowModeSeconds", reason=f"0-{MAX_SLOW_MODE}")
-        room.slow_mode_seconds = slow_mode_seconds
-        changed.append("slow_mode_seconds")
+    values: dict[str, Any] = {}
     if title is not None:
-        room.title = check_title(title)
-        changed.append("title")
+        values["title"] = check_title(title)
     if visibility is not None:
-        room.visibility = visibility
-        changed.append("visibility")
+        values["visibility"] = _check_choice(Visibility, visibility, field="visibility")
     if control_mode is not None:
-        room.control_mode = control_mode
-        changed.append("control_mode")
-    if changed:
-        await room.save(update_fields=changed)
-        await services.events.publish(
-            Event(
-                "room:updated",
-                {
-                    "roomId": room.id,
-                    "title": room.title,
-                    "visibility": room.visibility.value,
-                    "controlMode": room.control_mode.value,
-                    "slowModeSeconds": room.slow_mode_seconds,
-                },
-                scope=room_scope(room.id),
-            )
+        values["control_mode"] = _check_choice(ControlMode, control_mode, field="controlMode")
+    if slow_mode_seconds is not None:
+        values["slow_mode_seconds"] = check_slow_mode(slow_mode_seconds)
+    if not values:
+        return room
+    for name, value in values.items():
+        setattr(room, name, value)
+    await room.save(update_fields=list(values))
+    await services.events.publish(
+        Event(
+            "room:updated",
+            {
+                "roomId": room.id,
+                "title": room.title,
+                "visibility": room.visibility.value,
+                "controlMode": room.control_mode.value,
+                "slowModeSeconds": room.slow_mode_seconds,
+            },
+            scope=room_scope(room.id),
         )
+    )
     return room
 
 

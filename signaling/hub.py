@@ -7,6 +7,7 @@ published on the bus with a ``scope`` are emitted to that Socket.IO room.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -22,6 +23,8 @@ from signaling import chat, clock, rooms
 log = logging.getLogger(__name__)
 
 EventHandler = Callable[["Hub", str, Any], Awaitable[dict[str, Any] | None]]
+DisconnectHook = Callable[[str], Awaitable[None]]
+EventHook = Callable[[Event], Awaitable[None]]
 
 
 def user_room(user_id: int) -> str:
@@ -31,6 +34,8 @@ def user_room(user_id: int) -> str:
 class Hub:
     def __init__(self, services: Services) -> None:
         self.services = services
+        self._disconnect_hooks: list[DisconnectHook] = []
+        self._after_emit: dict[str, list[EventHook]] = {}
         manager = (
             socketio.AsyncRedisManager(services.settings.redis_url, channel="vmeste-socketio")
             if services.settings.redis_url
@@ -65,7 +70,19 @@ class Hub:
         await self.sio.enter_room(sid, user_room(user.id))
 
     async def _disconnect(self, sid: str, reason: Any = None) -> None:
-        return None
+        for hook in self._disconnect_hooks:
+            try:
+                await hook(sid)
+            except Exception:
+                log.exception("disconnect hook failed for %s", sid)
+
+    def on_disconnect(self, hook: DisconnectHook) -> None:
+        """Run ``hook(sid)`` when a socket disconnects (its session is still readable)."""
+        self._disconnect_hooks.append(hook)
+
+    def after_emit(self, event_type: str, hook: EventHook) -> None:
+        """Run ``hook(event)`` after a bus event of that type was emitted to its scope."""
+        self._after_emit.setdefault(event_type, []).append(hook)
 
     async def user_id(self, sid: str) -> int:
         session = await self.sio.get_session(sid)
@@ -95,7 +112,11 @@ class Hub:
 
     async def _fan_out(self, event: Event) -> None:
         if event.scope is not None:
-            await self.sio.emit(event.type, event.payload, room=event.scope)
+            # Echo suppression: the connection whose command caused it has the result in its ack.
+            origin = getattr(event, "origin", None)
+            await self.sio.emit(event.type, event.payload, room=event.scope, skip_sid=origin)
+        for hook in self._after_emit.get(event.type, ()):
+            await hook(event)
 
 
 def require_dict(data: Any) -> dict[str, Any]:
@@ -104,6 +125,22 @@ def require_dict(data: Any) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise ValidationError("The event payload must be an object.", field="payload")
     return data
+
+
+async def close_sio(sio: socketio.AsyncServer) -> None:
+    """Stop the Redis client manager's listener and close its connections (at app cleanup):
+    python-socketio's ``AsyncRedisManager`` never does, which leaks two Redis connections."""
+    manager = sio.manager
+    task = getattr(manager, "thread", None)
+    if isinstance(task, asyncio.Task):
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+    pubsub = getattr(manager, "pubsub", None)
+    if pubsub is not None:
+        await pubsub.aclose()
+    redis = getattr(manager, "redis", None)
+    if redis is not None:
+        await redis.aclose()
 
 
 def create_sio(services: Services) -> socketio.AsyncServer:

@@ -1,12 +1,236 @@
-"""Room real time: join snapshot, presence, playback commands, queue."""
+"""Room real time: join snapshot, presence, playback commands, queue (docs/rooms-protocol.md).
+
+Handlers parse, resolve the user and the room, call one ``services`` function and return the
+ack. Commands pass their socket id as ``origin`` so the hub skips that socket for the
+``room:state`` they cause (its ack carries the state). Sockets leave ``room:<id>`` when their
+user leaves or is kicked and when the room closes (``leave_room``/``close_room`` go through the
+client manager, so through Redis to every process).
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
+
+from models.rooms import Room
+from models.users import User
+from services import playback, presence
+from services.chat import get_recent_messages
+from services.errors import Forbidden, ValidationError
+from services.events import Event
+from services.rooms import access_room, do_leave_room, room_payload, room_scope
 
 if TYPE_CHECKING:
     from signaling.hub import Hub
 
+#: A reported round trip replaces the stored one only when it moved by more than this (ms),
+#: so steady ``presence:rtt`` reports do not touch the shared store.
+RTT_CHANGE_MS = 20.0
+
+
+def _room_ref(data: dict[str, Any]) -> int | str:
+    ref = data.get("roomId")
+    if isinstance(ref, bool) or not isinstance(ref, (int, str)) or ref in ("", None):
+        raise ValidationError(field="roomId", reason="required")
+    return ref
+
+
+async def _actor(hub: Hub, sid: str, data: Any) -> tuple[dict[str, Any], User, Room]:
+    from signaling.hub import require_dict
+
+    data = require_dict(data)
+    room = await access_room(_room_ref(data))
+    user = await User.get_or_none(id=await hub.user_id(sid))
+    if user is None:
+        raise Forbidden()
+    return data, user, room
+
+
+async def _leave_sio_room(hub: Hub, sids: list[str], room_id: int) -> None:
+    for sid in sids:
+        await hub.sio.leave_room(sid, room_scope(room_id))
+
 
 def register(hub: Hub) -> None:
     """Register the room events on the hub (see docs/rooms-protocol.md)."""
+    services = hub.services
+
+    @hub.event("room:join")
+    async def room_join(hub: Hub, sid: str, data: Any) -> dict[str, Any]:
+        data, user, room = await _actor(hub, sid, data)
+        invite = data.get("inviteCode")
+        await presence.do_enter_room(
+            services,
+            room=room,
+            acting_user=user,
+            conn_id=sid,
+            invite_code=invite if isinstance(invite, str) else None,
+            rtt=presence.check_rtt(data.get("rtt")),
+        )
+        await hub.sio.enter_room(sid, room_scope(room.id))
+        async with hub.sio.session(sid) as session:
+            session.setdefault("rooms", {})[room.id] = room.code
+        if not hub.sio.manager.is_connected(sid, "/"):
+            # Disconnected while joining: the disconnect hook may have run before we got here.
+            await presence.do_disconnect(services, room, user_id=user.id, conn_id=sid)
+            return {}
+        return {
+            "room": await room_payload(room, viewer=user),
+            "queue": await playback.get_queue(room),
+            "playback": await playback.get_playback(services, room),
+            "participants": await presence.get_participants(services, room),
+            "messages": await get_recent_messages(room),
+            "serverTime": presence.now_ms(),
+        }
+
+    @hub.event("room:leave")
+    async def room_leave(hub: Hub, sid: str, data: Any) -> dict[str, Any]:
+        _, user, room = await _actor(hub, sid, data)
+        await do_leave_room(services, room=room, acting_user=user)
+        # Not a member any more (or never was): make sure this socket is out as well.
+        sids = await presence.do_forget_user(services, room, user.id)
+        await _leave_sio_room(hub, [sid, *(s for s in sids if s != sid)], room.id)
+        async with hub.sio.session(sid) as session:
+            session.get("rooms", {}).pop(room.id, None)
+        return {}
+
+    @hub.event("presence:rtt")
+    async def presence_rtt(hub: Hub, sid: str, data: Any) -> dict[str, Any]:
+        from signaling.hub import require_dict
+
+        data = require_dict(data)
+        rtt = presence.check_rtt(data.get("rtt"))
+        if rtt is None:
+            raise ValidationError(field="rtt", reason="0-10000 ms")
+        ref = _room_ref(data)
+        async with hub.sio.session(sid) as session:
+            rooms: dict[int, str] = session.get("rooms", {})
+            room_id = next((i for i, c in rooms.items() if str(ref) in (str(i), c)), None)
+            if room_id is None:
+                raise Forbidden(reason="join the room first")
+            last = session.setdefault("rtt", {}).get(room_id)
+            if last is not None and abs(last - rtt) <= RTT_CHANGE_MS:
+                return {}
+            session["rtt"][room_id] = rtt
+        room = presence.ref(room_id, rooms[room_id])
+        await presence.do_set_rtt(services, room, conn_id=sid, rtt=rtt)
+        return {}
+
+    # --- playback ---
+
+    @hub.event("player:play")
+    async def player_play(hub: Hub, sid: str, data: Any) -> dict[str, Any]:
+        data, user, room = await _actor(hub, sid, data)
+        state = await playback.do_play(
+            services, room=room, acting_user=user, position=data.get("position"), origin=sid
+        )
+        return {"playback": state}
+
+    @hub.event("player:pause")
+    async def player_pause(hub: Hub, sid: str, data: Any) -> dict[str, Any]:
+        data, user, room = await _actor(hub, sid, data)
+        state = await playback.do_pause(
+            services, room=room, acting_user=user, position=data.get("position"), origin=sid
+        )
+        return {"playback": state}
+
+    @hub.event("player:seek")
+    async def player_seek(hub: Hub, sid: str, data: Any) -> dict[str, Any]:
+        data, user, room = await _actor(hub, sid, data)
+        state = await playback.do_seek(
+            services, room=room, acting_user=user, position=data.get("position"), origin=sid
+        )
+        return {"playback": state}
+
+    @hub.event("player:rate")
+    async def player_rate(hub: Hub, sid: str, data: Any) -> dict[str, Any]:
+        data, user, room = await _actor(hub, sid, data)
+        state = await playback.do_set_rate(
+            services, room=room, acting_user=user, rate=data.get("rate"), origin=sid
+        )
+        return {"playback": state}
+
+    @hub.event("player:load")
+    async def player_load(hub: Hub, sid: str, data: Any) -> dict[str, Any]:
+        data, user, room = await _actor(hub, sid, data)
+        url = data.get("url")
+        state = await playback.do_load(
+            services,
+            room=room,
+            acting_user=user,
+            media_id=data.get("mediaId") if url is None else None,
+            url=url,
+            origin=sid,
+        )
+        return {"playback": state, "queue": await playback.get_queue(room)}
+
+    @hub.event("player:ended")
+    async def player_ended(hub: Hub, sid: str, data: Any) -> dict[str, Any]:
+        data, user, room = await _actor(hub, sid, data)
+        await playback.do_media_ended(
+            services, room=room, acting_user=user, media_id=data.get("mediaId")
+        )
+        return {}
+
+    # --- queue ---
+
+    @hub.event("queue:add")
+    async def queue_add(hub: Hub, sid: str, data: Any) -> dict[str, Any]:
+        data, user, room = await _actor(hub, sid, data)
+        item = await playback.do_enqueue(services, room=room, acting_user=user, url=data.get("url"))
+        return {"item": playback.media_payload(item, user), "queue": await playback.get_queue(room)}
+
+    @hub.event("queue:remove")
+    async def queue_remove(hub: Hub, sid: str, data: Any) -> dict[str, Any]:
+        data, user, room = await _actor(hub, sid, data)
+        queue = await playback.do_queue_remove(
+            services, room=room, acting_user=user, media_id=data.get("mediaId")
+        )
+        return {"queue": queue}
+
+    @hub.event("queue:reorder")
+    async def queue_reorder(hub: Hub, sid: str, data: Any) -> dict[str, Any]:
+        data, user, room = await _actor(hub, sid, data)
+        queue = await playback.do_queue_reorder(
+            services, room=room, acting_user=user, media_ids=data.get("mediaIds")
+        )
+        return {"queue": queue}
+
+    @hub.event("queue:next")
+    async def queue_next(hub: Hub, sid: str, data: Any) -> dict[str, Any]:
+        data, user, room = await _actor(hub, sid, data)
+        state = await playback.do_queue_next(services, room=room, acting_user=user, origin=sid)
+        return {"playback": state, "queue": await playback.get_queue(room)}
+
+    @hub.event("queue:vote-skip")
+    async def queue_vote_skip(hub: Hub, sid: str, data: Any) -> dict[str, Any]:
+        _, user, room = await _actor(hub, sid, data)
+        return await playback.do_vote_skip(services, room=room, acting_user=user)
+
+    # --- connection lifecycle and room membership changes ---
+
+    async def on_disconnect(sid: str) -> None:
+        session = await hub.sio.get_session(sid)
+        user_id = session.get("user_id")
+        for room_id, code in dict(session.get("rooms", {})).items():
+            await presence.do_disconnect(
+                services, presence.ref(room_id, code), user_id=user_id, conn_id=sid
+            )
+
+    async def on_user_out(event: Event) -> None:
+        """Left or kicked: that user's sockets stop receiving the room's events."""
+        room_id, user_id = event.payload["roomId"], event.payload["userId"]
+        room = await Room.get_or_none(id=room_id)
+        if room is not None:
+            sids = await presence.do_forget_user(services, room, user_id)
+            await _leave_sio_room(hub, sids, room_id)
+
+    async def on_room_closed(event: Event) -> None:
+        room = await Room.get_or_none(id=event.payload["roomId"])
+        if room is not None:
+            await presence.do_clear_room(services, room)
+        await hub.sio.close_room(room_scope(event.payload["roomId"]))
+
+    hub.on_disconnect(on_disconnect)
+    hub.after_emit("participant:left", on_user_out)
+    hub.after_emit("room:kicked", on_user_out)
+    hub.after_emit("room:closed", on_room_closed)

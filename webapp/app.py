@@ -60,7 +60,7 @@ def create_app(
     dispatcher: Any | None = None,
     bot_info: dict[str, Any] | None = None,
 ) -> web.Application:
-    from signaling.hub import create_sio
+    from signaling.hub import close_sio, create_sio
 
     settings = services.settings
     app = web.Application(
@@ -80,4 +80,9 @@ def create_app(
     sio = create_sio(services)
     sio.attach(app)
     app[SIO] = sio
+
+    async def close_hub(app: web.Application) -> None:
+        await close_sio(sio)
+
+    app.on_cleanup.append(close_hub)
     return app

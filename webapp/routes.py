@@ -7,7 +7,7 @@ from pathlib import Path
 from aiohttp import web
 
 from webapp import openapi
-from webapp.views import auth, health, pages, users
+from webapp.views import auth, health, pages, rooms, users
 
 
 def setup_routes(app: web.Application, *, static_dir: Path, media_dir: Path) -> None:
@@ -20,6 +20,27 @@ def setup_routes(app: web.Application, *, static_dir: Path, media_dir: Path) -> 
     r.add_get("/api/users/me", users.me, name="users_me")
     r.add_patch("/api/users/me", users.update_me, name="users_update_me")
     r.add_get("/api/users/search", users.search, name="users_search")
+    r.add_post("/api/rooms", rooms.create, name="rooms_create")
+    r.add_get("/api/rooms", rooms.list_public, name="rooms_list")
+    r.add_get("/api/rooms/mine", rooms.mine, name="rooms_mine")
+    r.add_get("/api/rooms/{id}", rooms.detail, name="rooms_detail")
+    r.add_patch("/api/rooms/{id}", rooms.update, name="rooms_update")
+    r.add_post("/api/rooms/{id}/join", rooms.join, name="rooms_join")
+    r.add_post("/api/rooms/{id}/leave", rooms.leave, name="rooms_leave")
+    r.add_post("/api/rooms/{id}/close", rooms.close, name="rooms_close")
+    r.add_post("/api/rooms/{id}/kick/{user_id}", rooms.kick, name="rooms_kick")
+    r.add_post("/api/rooms/{id}/invite", rooms.invite, name="rooms_invite")
+    r.add_post("/api/rooms/{id}/handover", rooms.handover, name="rooms_handover")
+    r.add_post(
+        "/api/rooms/{id}/moderators/{user_id}", rooms.add_moderator, name="rooms_add_moderator"
+    )
+    r.add_delete(
+        "/api/rooms/{id}/moderators/{user_id}",
+        rooms.remove_moderator,
+        name="rooms_remove_moderator",
+    )
+    r.add_get("/api/rooms/{id}/messages", rooms.messages, name="rooms_messages")
+    r.add_get("/api/rooms/{id}/reactions", rooms.room_reactions, name="rooms_reactions")
     r.add_get("/", pages.root, name="root")
     r.add_get("/app", pages.app_page, name="app")
     r.add_get("/app/room/{code}", pages.room_page, name="app_room")

@@ -76,7 +76,7 @@ class Server:
             from bot.setup import build_bot, build_dispatcher
 
             self.bot = build_bot(settings)
-            self.dispatcher = build_dispatcher(services, bot_info)
+            self.dispatcher = build_dispatcher(services, bot_info, bot=self.bot)
         else:
             log.info("BOT_TOKEN is not set: the bot is off, the web app runs alone")
         self.app = create_app(services, bot=self.bot, dispatcher=self.dispatcher, bot_info=bot_info)

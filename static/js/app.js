@@ -1,5 +1,7 @@
 // Entry point of the Mini App shell: sign in (Telegram or browser), then the home screen with
-// the greeting, the connection status, the language switch and, in a browser, sign-out.
+// the greeting, the connection status, the rooms list, the language switch and, in a browser,
+// sign-out; or straight into a room when opened by a room link (/app/room/<code>?invite=...,
+// or Telegram's start_param room_<code>[_<invite>]).
 
 import { Api, ApiError } from "./api.js";
 import { setUpAuthForms } from "./auth-form.js";
@@ -7,7 +9,9 @@ import { messageFor } from "./errors.js";
 import { config, renderInto, t } from "./i18n.js";
 import { Session } from "./session.js";
 import { Connection } from "./socket.js";
-import { haptic, setUpTelegram } from "./telegram.js";
+import { parseRoomStartParam, RoomView } from "./room.js";
+import { CreateRoomForm, RoomsList } from "./rooms.js";
+import { getStartParam, haptic, hasMainButton, setUpTelegram, showBackButton, showMainButton } from "./telegram.js";
 
 const $ = (selector) => document.querySelector(selector);
 
@@ -34,12 +38,35 @@ class App {
       this.showAuth();
     });
     $("#sign-out").addEventListener("click", () => this.signOut());
+    this.startParamUsed = false;
+    this.hideMainButton = () => {};
+    this.hideBackButton = () => {};
+    this.roomsList = new RoomsList($('[data-screen="home"]'), {
+      api: this.api,
+      onOpen: (room) => this.openRoom(room.code, room.inviteCode ?? null, { push: true }),
+    });
+    this.createForm = new CreateRoomForm($("#create-room-form"), {
+      api: this.api,
+      onCreated: (room) => this.openRoom(room.code, room.inviteCode ?? null, { push: true }),
+    });
+    this.roomView = new RoomView($('[data-screen="room"]'), {
+      api: this.api,
+      onExit: () => this.leaveRoomPage(),
+    });
+    $("#create-room-open").addEventListener("click", () => this.showCreate());
+    $("#create-cancel").addEventListener("click", () => this.showHome());
+    window.addEventListener("popstate", () => this.route());
     for (const fieldset of document.querySelectorAll("[data-language-switch]")) {
       fieldset.addEventListener("change", (event) => this.changeLanguage(event.target.value));
     }
   }
 
   showScreen(name) {
+    this.hideMainButton();
+    this.hideMainButton = () => {};
+    this.hideBackButton();
+    this.hideBackButton = () => {};
+    if (name !== "room") this.roomView?.close();
     for (const screen of document.querySelectorAll("main [data-screen]")) {
       screen.hidden = screen.dataset.screen !== name;
     }
@@ -100,12 +127,84 @@ class App {
     this.enter(user);
   }
 
-  /** Go to the home screen, first reloading in the user's language if the page is in another. */
+  /** Go to the home screen or a room, first reloading in the user's language if needed. */
   enter(user) {
     if (user.languageChosen && this.reloadInLanguage(user.language)) return;
     this.renderHome(user);
-    this.showScreen("home");
     this.connect();
+    if (!this.startParamUsed) {
+      this.startParamUsed = true;
+      const target = parseRoomStartParam(getStartParam());
+      if (target && !roomFromPath()) {
+        this.openRoom(target.code, target.invite, { push: true, replace: true });
+        return;
+      }
+    }
+    this.route();
+  }
+
+  /** Show what the address says: a room (/app/room/<code>) or the home screen. */
+  route() {
+    if (!this.session.user) return;
+    const target = roomFromPath();
+    if (target) this.openRoom(target.code, target.invite);
+    else this.showHome();
+  }
+
+  showHome() {
+    if (roomFromPath()) {
+      window.history.replaceState(null, "", appUrl("/app"));
+    }
+    this.showScreen("home");
+    this.roomsList.refresh();
+    if (hasMainButton()) {
+      $("#create-room-open").hidden = true;
+      this.hideMainButton = showMainButton(t("createRoom"), () => this.showCreate());
+    }
+  }
+
+  showCreate() {
+    haptic("light");
+    this.createForm.reset();
+    this.showScreen("create");
+    this.hideBackButton = showBackButton(() => this.showHome());
+    if (hasMainButton()) {
+      $("#create-submit").hidden = true;
+      $("#create-cancel").hidden = true;
+      this.hideMainButton = showMainButton(t("createRoom"), () => this.createForm.form.requestSubmit());
+    }
+    this.createForm.focus();
+  }
+
+  /** Open a room by code; `push` puts /app/room/<code> in the address (and history). */
+  async openRoom(code, invite, { push = false, replace = false } = {}) {
+    if (push) {
+      const url = appUrl(`/app/room/${code}`, invite ? { invite } : {});
+      if (replace) window.history.replaceState({ room: code }, "", url);
+      else window.history.pushState({ room: code, pushed: true }, "", url);
+    }
+    this.roomView.close();
+    this.showScreen("loading");
+    $('[data-screen="loading"] .hint').textContent = t("openingRoom");
+    this.roomView.attach({ connection: this.connection, me: this.session.user });
+    try {
+      await this.roomView.open({ code, invite });
+    } catch (error) {
+      console.warn("vmeste: cannot open room", error);
+      haptic("error");
+      this.showError(t("roomOpenFailed"), messageFor(error));
+      $("#error-use-email").hidden = true;
+      this.hideBackButton = showBackButton(() => this.showHome());
+      return;
+    }
+    this.showScreen("room");
+  }
+
+  /** The room page was left (back button, leave, closed, kicked): back to the list. */
+  leaveRoomPage() {
+    // Opened from the list: step back in history (so the browser's back stays in step).
+    if (window.history.state?.pushed) window.history.back();
+    else this.showHome();
   }
 
   /**
@@ -199,6 +298,22 @@ class App {
     haptic("light");
     this.showAuth("signin");
   }
+}
+
+/** The room named by the address: /app/room/<code>, with ?invite= for private rooms. */
+function roomFromPath() {
+  const match = /^\/app\/room\/([A-Za-z0-9]+)\/?$/.exec(window.location.pathname);
+  if (!match) return null;
+  return { code: match[1], invite: new URLSearchParams(window.location.search).get("invite") };
+}
+
+/** An address of the app keeping ?lang= (the page's language) across navigation. */
+function appUrl(path, params = {}) {
+  const url = new URL(path, window.location.origin);
+  const lang = new URLSearchParams(window.location.search).get("lang");
+  if (lang) url.searchParams.set("lang", lang);
+  for (const [key, value] of Object.entries(params)) url.searchParams.set(key, value);
+  return url.pathname + url.search;
 }
 
 setUpTelegram();

@@ -30,6 +30,12 @@ export function messageFor(error) {
       return t("networkError");
     case "rate_limited":
       return t("rateLimited", { seconds: error.details?.retry_after ?? 1 });
+    case "room_full":
+      return t("roomFull");
+    case "forbidden":
+      return t("forbidden");
+    case "not_found":
+      return t("notFound");
     default:
       return t("genericError");
   }

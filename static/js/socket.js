@@ -7,6 +7,9 @@
 const CLIENT_URL = "/static/vendor/socket.io.esm.min.js";
 const SYNC_ROUNDS = 5;
 const SYNC_TIMEOUT_MS = 5000;
+const RESYNC_EVERY_MS = 30000; // clocks drift and routes change: measure again now and then
+const REQUEST_TIMEOUT_MS = 10000;
+const KEPT_SAMPLES = SYNC_ROUNDS * 3;
 
 /** Milliseconds since the epoch on a clock that never jumps (unlike Date.now()). */
 export function clientNow() {
@@ -25,7 +28,68 @@ export class Connection extends EventTarget {
     this.state = "connecting";
     this.clockOffset = null; // server time minus client time, ms
     this.clockRtt = null; // round trip of the sample the offset came from, ms
+    this.clockSamples = [];
     this.closed = false;
+    this.handlers = new Map(); // event name → Set of handlers, kept across (re)connections
+    this._resyncTimer = null;
+  }
+
+  /** Listen to a server event; the handler survives reconnections. Returns an "off" function. */
+  on(name, handler) {
+    if (!this.handlers.has(name)) {
+      this.handlers.set(name, new Set());
+      this.socket?.on(name, (...args) => this._deliver(name, args));
+    }
+    this.handlers.get(name).add(handler);
+    return () => this.handlers.get(name)?.delete(handler);
+  }
+
+  _deliver(name, args) {
+    for (const handler of this.handlers.get(name) ?? []) {
+      try {
+        handler(...args);
+      } catch (error) {
+        console.error(`vmeste: handler of ${name} failed`, error);
+      }
+    }
+  }
+
+  /** Resolves once connected (now, or at the next connection). */
+  whenConnected() {
+    if (this.state === "connected") return Promise.resolve();
+    return new Promise((resolve) => {
+      const check = () => {
+        if (this.state !== "connected") return;
+        this.removeEventListener("statechange", check);
+        resolve();
+      };
+      this.addEventListener("statechange", check);
+    });
+  }
+
+  /**
+   * Emit a client event and wait for its ack. Resolves to the ack without `ok`; rejects with
+   * {code, message, details} (the server's error, or "network_error" on a timeout).
+   */
+  async request(name, payload) {
+    if (!this.socket?.connected) {
+      throw Object.assign(new Error("not connected"), { code: "network_error" });
+    }
+    let ack;
+    try {
+      ack = await this.socket.timeout(REQUEST_TIMEOUT_MS).emitWithAck(name, payload);
+    } catch (error) {
+      throw Object.assign(new Error(String(error?.message ?? error)), { code: "network_error" });
+    }
+    if (!ack?.ok) {
+      const error = ack?.error ?? {};
+      throw Object.assign(new Error(error.message ?? name), {
+        code: error.code ?? "internal_error",
+        details: error.details ?? {},
+      });
+    }
+    const { ok, ...result } = ack;
+    return result;
   }
 
   async open() {
@@ -40,9 +104,15 @@ export class Connection extends EventTarget {
     if (this.closed) return;
     const socket = io({ transports: ["websocket"], auth: { token: this.token } });
     this.socket = socket;
+    for (const name of this.handlers.keys()) socket.on(name, (...args) => this._deliver(name, args));
     socket.on("connect", () => {
       this._setState("connected");
       this.syncClock().catch((error) => console.warn("vmeste: clock sync failed", error));
+      clearInterval(this._resyncTimer);
+      this._resyncTimer = setInterval(() => {
+        this.syncClock().catch((error) => console.warn("vmeste: clock sync failed", error));
+      }, RESYNC_EVERY_MS);
+      this.dispatchEvent(new CustomEvent("connect"));
     });
     socket.on("disconnect", (reason) => {
       // The server or we ended it on purpose: no automatic reconnection will follow.
@@ -59,10 +129,10 @@ export class Connection extends EventTarget {
   /**
    * NTP-style: offset = ((receivedAt - sent) + (serverTime - returned)) / 2 and
    * rtt = (returned - sent) - (serverTime - receivedAt). The sample with the lowest RTT has the
-   * least asymmetric delay, so its offset is the most trustworthy.
+   * least asymmetric delay, so its offset is the most trustworthy. Samples from the last few
+   * rounds are kept (the periodic re-measurement adds to them), older ones age out.
    */
   async syncClock(rounds = SYNC_ROUNDS) {
-    let best = null;
     for (let i = 0; i < rounds && this.socket?.connected; i += 1) {
       const sent = clientNow();
       const ack = await this.socket.timeout(SYNC_TIMEOUT_MS).emitWithAck("time:sync", {
@@ -72,9 +142,11 @@ export class Connection extends EventTarget {
       if (!ack?.ok) continue;
       const rtt = returned - sent - (ack.serverTime - ack.receivedAt);
       const offset = (ack.receivedAt - sent + (ack.serverTime - returned)) / 2;
-      if (best === null || rtt < best.rtt) best = { rtt, offset };
+      this.clockSamples.push({ rtt, offset });
     }
-    if (best === null) return null;
+    this.clockSamples = this.clockSamples.slice(-KEPT_SAMPLES);
+    if (this.clockSamples.length === 0) return null;
+    const best = this.clockSamples.reduce((a, b) => (b.rtt < a.rtt ? b : a));
     this.clockOffset = best.offset;
     this.clockRtt = best.rtt;
     this.dispatchEvent(new CustomEvent("clocksync", { detail: best }));
@@ -88,6 +160,7 @@ export class Connection extends EventTarget {
 
   close() {
     this.closed = true;
+    clearInterval(this._resyncTimer);
     this.socket?.disconnect();
     this.socket = null;
     this._setState("offline");

@@ -87,3 +87,66 @@ export function showBackButton(handler) {
     attempt(() => button.hide());
   };
 }
+
+/** The start parameter the Mini App was opened with (t.me/<bot>?startapp=...), or "". */
+export function getStartParam() {
+  const param = webApp?.initDataUnsafe?.start_param;
+  if (typeof param === "string" && param) return param;
+  // Telegram also passes it in the URL (tgWebAppStartParam) when the script is late.
+  return new URLSearchParams(window.location.search).get("tgWebAppStartParam") ?? "";
+}
+
+/**
+ * Show Telegram's main button with `text`, calling `handler` on tap; returns a function that
+ * hides it again (a no-op outside Telegram, where the page shows its own button).
+ */
+export function showMainButton(text, handler) {
+  const button = webApp?.MainButton;
+  if (!isInsideTelegram() || !button) return () => {};
+  attempt(() => button.setText(text));
+  attempt(() => button.onClick(handler));
+  attempt(() => button.show());
+  return () => {
+    attempt(() => button.offClick(handler));
+    attempt(() => button.hide());
+  };
+}
+
+/** True when the main button stands in for the page's own primary button. */
+export function hasMainButton() {
+  return isInsideTelegram() && Boolean(webApp?.MainButton);
+}
+
+/** Telegram's share sheet for a prepared inline message (Bot API 8.0); false if unavailable. */
+export function shareMessage(preparedMessageId) {
+  if (!isInsideTelegram() || typeof webApp?.shareMessage !== "function" || !supports("8.0")) {
+    return false;
+  }
+  return attempt(() => {
+    webApp.shareMessage(preparedMessageId);
+    return true;
+  }) ?? false;
+}
+
+/** Open a t.me link inside Telegram (e.g. the share-to-chat picker); false outside. */
+export function openTelegramLink(url) {
+  if (!isInsideTelegram() || typeof webApp?.openTelegramLink !== "function") return false;
+  return attempt(() => {
+    webApp.openTelegramLink(url);
+    return true;
+  }) ?? false;
+}
+
+/** Ask to confirm `message`: Telegram's native dialog inside Telegram, confirm() outside. */
+export function confirmAction(message) {
+  if (isInsideTelegram() && typeof webApp?.showConfirm === "function" && supports("6.2")) {
+    return new Promise((resolve) => {
+      const shown = attempt(() => {
+        webApp.showConfirm(message, (ok) => resolve(Boolean(ok)));
+        return true;
+      });
+      if (!shown) resolve(window.confirm(message));
+    });
+  }
+  return Promise.resolve(window.confirm(message));
+}

@@ -1,0 +1,74 @@
+"""Presence in the ephemeral store: one person however many connections, RTTs, forgetting."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from services.context import Services
+from services.presence import (
+    check_rtt,
+    do_clear_room,
+    do_connect,
+    do_disconnect,
+    do_forget_user,
+    do_set_rtt,
+    get_connected_user_ids,
+    get_max_rtt,
+    get_present_user_ids,
+    ref,
+)
+from tests.conftest import test_settings as make_settings
+
+
+@pytest.fixture
+async def services(tmp_path: Path):
+    built = Services.build(make_settings(tmp_path, member_grace_seconds=60))
+    yield built
+    await built.close()
+
+
+async def test_connections_of_one_user_count_once(services: Services) -> None:
+    room = ref(1, "AbCdEfGh")
+    assert await do_connect(services, room, user_id=7, conn_id="a") is True
+    assert await do_connect(services, room, user_id=7, conn_id="b") is False
+    assert await do_connect(services, room, user_id=8, conn_id="c", rtt=120) is True
+    assert sorted(await get_present_user_ids(services, room)) == [7, 8]
+
+    await do_disconnect(services, room, user_id=7, conn_id="a")
+    assert await get_connected_user_ids(services, room) == {7, 8}
+    await do_disconnect(services, room, user_id=7, conn_id="b")
+    # Last connection gone: still a participant during the grace, but not connected.
+    assert sorted(await get_present_user_ids(services, room)) == [7, 8]
+    assert await get_connected_user_ids(services, room) == {8}
+    assert services.scheduler.pending("member-away:1:AbCdEfGh:7")
+    # Coming back inside the grace is not a new arrival and cancels the leave.
+    assert await do_connect(services, room, user_id=7, conn_id="d") is False
+    assert not services.scheduler.pending("member-away:1:AbCdEfGh:7")
+
+
+async def test_rtt_and_forgetting(services: Services) -> None:
+    room = ref(2, "ZyXwVuTs")
+    await do_connect(services, room, user_id=1, conn_id="a", rtt=80)
+    await do_connect(services, room, user_id=2, conn_id="b")
+    assert await get_max_rtt(services, room) == 80
+    await do_set_rtt(services, room, conn_id="b", rtt=250)
+    assert await get_max_rtt(services, room) == 250
+    assert await do_forget_user(services, room, 2) == ["b"]
+    assert await get_max_rtt(services, room) == 80
+    assert await do_clear_room(services, room) == ["a"]
+    assert await get_present_user_ids(services, room) == []
+
+
+async def test_rooms_with_the_same_id_but_another_code_do_not_mix(services: Services) -> None:
+    await do_connect(services, ref(3, "OldRoom1"), user_id=1, conn_id="a")
+    assert await get_present_user_ids(services, ref(3, "NewRoom2")) == []
+
+
+@pytest.mark.parametrize(
+    ("raw", "value"),
+    [(0, 0.0), (35.5, 35.5), (-1, None), (True, None), ("9", None), (10_001, None)],
+)
+def test_check_rtt(raw: object, value: float | None) -> None:
+    assert check_rtt(raw) == value

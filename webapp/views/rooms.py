@@ -1,0 +1,233 @@
+"""Watch rooms over REST (docs/rooms-protocol.md): create, list, look, join, leave, moderate.
+
+Every rule lives in ``services.rooms``; these views parse, resolve the requester, call it and
+render its result.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Literal
+
+from aiohttp import web
+from pydantic import Field
+
+from services import chat, playback, reactions, rooms
+from services.errors import ValidationError
+from webapp.http import Body, parse_body, requester
+from webapp.keys import SERVICES
+
+OK = {"ok": True}
+#: ``to`` when the query leaves it out: past the end of anything.
+END_OF_MEDIA = 10.0**9
+_INT_RE = re.compile(r"-?[0-9]{1,12}")
+_ID = Field(gt=0, le=rooms.MAX_ID)
+
+
+class CreateRoomBody(Body):
+    title: str | None = None
+    visibility: Literal["public", "private"] = "public"
+    control_mode: Literal["host", "everyone"] = Field("host", alias="controlMode")
+    url: str | None = None
+
+
+class JoinBody(Body):
+    invite_code: str | None = Field(None, alias="inviteCode")
+
+
+class UserIdBody(Body):
+    user_id: int = _ID
+
+
+class SettingsBody(Body):
+    title: str | None = None
+    visibility: Literal["public", "private"] | None = None
+    control_mode: Literal["host", "everyone"] | None = Field(None, alias="controlMode")
+    slow_mode_seconds: int | None = Field(None, alias="slowModeSeconds")
+
+
+def _int_param(request: web.Request, name: str, default: int | None = None) -> int | None:
+    """An integer from the query string or the path (``default`` when the query leaves it out)."""
+    raw = request.match_info.get(name, request.query.get(name))
+    if raw is None or raw == "":
+        return default
+    if not _INT_RE.fullmatch(raw):
+        raise ValidationError(field=name, reason="must be an integer")
+    return int(raw)
+
+
+def _float_param(request: web.Request, name: str, default: float) -> float:
+    raw = request.query.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return float(raw)
+    except ValueError:
+        raise ValidationError(field=name, reason="must be a number") from None
+
+
+async def _payloads(room_list: list[Any], viewer: Any) -> list[dict[str, Any]]:
+    return [await rooms.room_payload(room, viewer=viewer) for room in room_list]
+
+
+async def create(request: web.Request) -> web.Response:
+    user = await requester(request)
+    body = await parse_body(request, CreateRoomBody)
+    room = await rooms.do_create_room(
+        request.app[SERVICES],
+        acting_user=user,
+        title=body.title,
+        visibility=rooms.Visibility(body.visibility),
+        control_mode=rooms.ControlMode(body.control_mode),
+        media_url=body.url,
+    )
+    return web.json_response({"room": await rooms.room_payload(room, viewer=user)}, status=201)
+
+
+async def list_public(request: web.Request) -> web.Response:
+    user = await requester(request)
+    page = await rooms.get_public_rooms(
+        query=request.query.get("query", ""),
+        kind=request.query.get("kind") or None,
+        limit=_int_param(request, "limit", 20),
+        offset=_int_param(request, "offset", 0),
+    )
+    return web.json_response({"rooms": await _payloads(page.rooms, user), "total": page.total})
+
+
+async def mine(request: web.Request) -> web.Response:
+    user = await requester(request)
+    return web.json_response({"rooms": await _payloads(await rooms.get_user_rooms(user), user)})
+
+
+async def detail(request: web.Request) -> web.Response:
+    user = await requester(request)
+    room = await rooms.access_room_as_viewer(
+        request.match_info["id"], viewer=user, invite_code=request.query.get("invite")
+    )
+    members = await rooms.get_members(room)
+    data: dict[str, Any] = {
+        "room": await rooms.room_payload(room, viewer=user),
+        "members": [rooms.member_payload(member, person) for member, person in members],
+    }
+    data["queue"] = await playback.get_queue(room)
+    data["playback"] = await playback.get_playback(request.app[SERVICES], room)
+    return web.json_response(data)
+
+
+async def update(request: web.Request) -> web.Response:
+    user = await requester(request)
+    body = await parse_body(request, SettingsBody)
+    room = await rooms.access_room(request.match_info["id"])
+    room = await rooms.do_update_settings(
+        request.app[SERVICES],
+        room=room,
+        acting_user=user,
+        title=body.title,
+        visibility=body.visibility,
+        control_mode=body.control_mode,
+        slow_mode_seconds=body.slow_mode_seconds,
+    )
+    return web.json_response({"room": await rooms.room_payload(room, viewer=user)})
+
+
+async def join(request: web.Request) -> web.Response:
+    user = await requester(request)
+    body = await parse_body(request, JoinBody) if request.body_exists else JoinBody()
+    room = await rooms.access_room(request.match_info["id"])
+    await rooms.do_join_room(
+        request.app[SERVICES], room=room, acting_user=user, invite_code=body.invite_code
+    )
+    return web.json_response({"room": await rooms.room_payload(room, viewer=user)})
+
+
+async def leave(request: web.Request) -> web.Response:
+    user = await requester(request)
+    room = await rooms.access_room(request.match_info["id"])
+    await rooms.do_leave_room(request.app[SERVICES], room=room, acting_user=user)
+    return web.json_response(OK)
+
+
+async def close(request: web.Request) -> web.Response:
+    user = await requester(request)
+    room = await rooms.access_room(request.match_info["id"])
+    await rooms.do_close_room_as(request.app[SERVICES], room=room, acting_user=user)
+    return web.json_response(OK)
+
+
+async def kick(request: web.Request) -> web.Response:
+    user = await requester(request)
+    room = await rooms.access_room(request.match_info["id"])
+    target_id = _int_param(request, "user_id")
+    await rooms.do_kick(request.app[SERVICES], room=room, acting_user=user, target_id=target_id)
+    return web.json_response(OK)
+
+
+async def invite(request: web.Request) -> web.Response:
+    user = await requester(request)
+    body = await parse_body(request, UserIdBody)
+    room = await rooms.access_room(request.match_info["id"])
+    await rooms.do_invite(
+        request.app[SERVICES], room=room, acting_user=user, invitee_id=body.user_id
+    )
+    return web.json_response(OK)
+
+
+async def _set_moderator(request: web.Request, *, moderator: bool) -> web.Response:
+    user = await requester(request)
+    room = await rooms.access_room(request.match_info["id"])
+    member = await rooms.do_set_role(
+        request.app[SERVICES],
+        room=room,
+        acting_user=user,
+        target_id=_int_param(request, "user_id"),
+        moderator=moderator,
+    )
+    await member.fetch_related("user")
+    return web.json_response({"member": rooms.member_payload(member, member.user)})
+
+
+async def add_moderator(request: web.Request) -> web.Response:
+    return await _set_moderator(request, moderator=True)
+
+
+async def remove_moderator(request: web.Request) -> web.Response:
+    return await _set_moderator(request, moderator=False)
+
+
+async def handover(request: web.Request) -> web.Response:
+    user = await requester(request)
+    body = await parse_body(request, UserIdBody)
+    room = await rooms.access_room(request.match_info["id"])
+    room = await rooms.do_handover(
+        request.app[SERVICES], room=room, acting_user=user, target_id=body.user_id
+    )
+    return web.json_response({"room": await rooms.room_payload(room, viewer=user)})
+
+
+async def messages(request: web.Request) -> web.Response:
+    user = await requester(request)
+    room = await rooms.access_room_as_member(request.match_info["id"], user=user)
+    found = await chat.get_recent_messages(
+        room,
+        before=_int_param(request, "before"),
+        limit=_int_param(request, "limit", chat.HISTORY_LIMIT),
+    )
+    return web.json_response({"messages": found})
+
+
+async def room_reactions(request: web.Request) -> web.Response:
+    user = await requester(request)
+    room = await rooms.access_room_as_member(request.match_info["id"], user=user)
+    media_id = _int_param(request, "mediaId")
+    if media_id is None:
+        raise ValidationError(
+            "Missing required field: {field}.", field="mediaId", reason="required"
+        )
+    found = await reactions.get_reactions(
+        room,
+        media_id,
+        _float_param(request, "from", 0.0),
+        _float_param(request, "to", END_OF_MEDIA),
+    )
+    return web.json_response({"reactions": found})
