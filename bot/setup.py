@@ -21,6 +21,7 @@ from bot.middlewares import UserI18nMiddleware, UserMiddleware
 from bot.notifications import Notifier
 from bot.retry import RetryAfterMiddleware
 from bot.routers import common, deeplinks, errors, inline, rooms, start
+from bot.share import make_share_preparer
 from services.config import Settings
 from services.context import Services
 from services.users import DEFAULT_LANGUAGE, SUPPORTED_LANGUAGES
@@ -76,6 +77,7 @@ def build_dispatcher(
         notifier = Notifier(services, bot, i18n, bot_info)
         notifier.subscribe()
         dp["notifier"] = notifier
+        services.share_preparer = make_share_preparer(bot, services.settings, i18n, bot_info)
         if services.settings.subscriber_channel_id:
             services.channel_checker = make_channel_checker(
                 bot, services.settings.subscriber_channel_id

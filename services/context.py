@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from argon2 import PasswordHasher
 
@@ -20,6 +21,9 @@ from services.state import EphemeralStore, MemoryStore, RedisStore
 
 #: Is this Telegram user a member of the subscriber channel? Provided by the bot (getChatMember).
 ChannelChecker = Callable[[int], Awaitable[bool]]
+#: Prepare an inline message inviting to a room, for WebApp.shareMessage; returns its id.
+#: Arguments: the sharer's Telegram id, the room, the sharer's language. Provided by the bot.
+SharePreparer = Callable[[int, Any, str], Awaitable[str]]
 
 
 @dataclass
@@ -32,6 +36,7 @@ class Services:
     jwt_key: str = field(repr=False)
     scheduler: Scheduler = field(default_factory=Scheduler)
     channel_checker: ChannelChecker | None = None
+    share_preparer: SharePreparer | None = None
 
     @classmethod
     def build(cls, settings: Settings) -> Services:

@@ -654,3 +654,21 @@ async def get_members(room: Room) -> list[tuple[RoomMember, User]]:
     order = {Role.HOST: 0, Role.MODERATOR: 1, Role.MEMBER: 2}
     members.sort(key=lambda m: (order[m.role], m.joined_at))
     return [(m, m.user) for m in members]
+
+
+SHARE_RATE = "20/minute"
+
+
+async def do_prepare_share(services: Services, *, room: Room, acting_user: User) -> str:
+    """A prepared Telegram message inviting to the room (``WebApp.shareMessage`` sends it)."""
+    await access_member(room, acting_user)
+    if services.share_preparer is None or acting_user.telegram_id is None:
+        raise ValidationError(
+            N_("Sharing to Telegram chats works inside Telegram only. Copy the link instead."),
+            field="share",
+            reason="unavailable",
+        )
+    await services.limiter.hit(SHARE_RATE, "share", str(acting_user.id))
+    from services.users import pick_language
+
+    return await services.share_preparer(acting_user.telegram_id, room, pick_language(acting_user))

@@ -355,6 +355,15 @@ SPEC: dict[str, Any] = {
                 params=[ROOM_ID],
             )
         },
+        "/api/rooms/{id}/share": {
+            "post": _op(
+                "Prepare a Telegram message inviting to the room, for WebApp.shareMessage",
+                _obj(["id"], id=STR),
+                auth=True,
+                errors=(400, 403, 404, 429),
+                params=[ROOM_ID],
+            )
+        },
         "/api/rooms/{id}/kick/{user_id}": {
             "post": _op(
                 "Remove someone for good (host, moderators)",

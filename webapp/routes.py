@@ -28,6 +28,7 @@ def setup_routes(app: web.Application, *, static_dir: Path, media_dir: Path) -> 
     r.add_post("/api/rooms/{id}/join", rooms.join, name="rooms_join")
     r.add_post("/api/rooms/{id}/leave", rooms.leave, name="rooms_leave")
     r.add_post("/api/rooms/{id}/close", rooms.close, name="rooms_close")
+    r.add_post("/api/rooms/{id}/share", rooms.share, name="rooms_share")
     r.add_post("/api/rooms/{id}/kick/{user_id}", rooms.kick, name="rooms_kick")
     r.add_post("/api/rooms/{id}/invite", rooms.invite, name="rooms_invite")
     r.add_post("/api/rooms/{id}/handover", rooms.handover, name="rooms_handover")

@@ -92,7 +92,8 @@ async def _room_for_link(services: Services, user: User, url: str) -> Room | Non
         await state.delete(lock)
 
 
-def _article(room: Room, settings: Settings, bot_username: str) -> InlineQueryResultArticle:
+def room_article(room: Room, settings: Settings, bot_username: str) -> InlineQueryResultArticle:
+    """The "watch together" message: the inline result, and what the Mini App's Share sends."""
     private = room.visibility == Visibility.PRIVATE
     invite = room.invite_code if private else None
     return InlineQueryResultArticle(
@@ -129,7 +130,7 @@ async def inline_query(
         pass  # not a link (yet): no results, the user keeps typing
     username = await get_bot_username(bot, bot_info)
     await query.answer(
-        [_article(room, services.settings, username) for room in rooms],
+        [room_article(room, services.settings, username) for room in rooms],
         cache_time=0,
         is_personal=True,
     )

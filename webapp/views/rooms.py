@@ -155,6 +155,13 @@ async def close(request: web.Request) -> web.Response:
     return web.json_response(OK)
 
 
+async def share(request: web.Request) -> web.Response:
+    user = await requester(request)
+    room = await rooms.access_room(request.match_info["id"])
+    prepared_id = await rooms.do_prepare_share(request.app[SERVICES], room=room, acting_user=user)
+    return web.json_response({"id": prepared_id})
+
+
 async def kick(request: web.Request) -> web.Response:
     user = await requester(request)
     room = await rooms.access_room(request.match_info["id"])
