@@ -260,7 +260,8 @@ async def run(args: argparse.Namespace) -> None:
         f"play {args.phase:.0f} s then seek {args.phase / 2:.0f} s"
     )
     print(
-        f"  |drift| ms once in sync, over {len(everything)} samples: median {pct(everything, 0.5):.1f}, "
+        f"  |drift| ms once in sync ({len(everything)} samples): "
+        f"median {pct(everything, 0.5):.1f}, "
         f"p95 {pct(everything, 0.95):.1f}, max {everything[-1] if everything else float('nan'):.1f}"
     )
     for i, c in enumerate(counts):
