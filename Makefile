@@ -10,7 +10,7 @@ I18N_KEYWORDS := N_ _ gettext lazy_gettext AppError ValidationError Unauthorized
 	NotFound Conflict RoomFull InsufficientFunds PayloadTooLarge RateLimited
 MO := locales/en/LC_MESSAGES/messages.mo locales/ru/LC_MESSAGES/messages.mo
 
-.PHONY: setup run test lint bench locales extract clean
+.PHONY: setup run test lint bench bench-sync bench-fanout locales extract clean
 
 setup: $(STAMP) $(MO) $(VENDOR)
 
@@ -47,6 +47,14 @@ lint: setup
 
 bench: setup
 	$(BIN)/python bench/startup.py
+
+# The two room benchmarks (see docs/performance.md for figures and arguments).
+bench-sync: setup
+	$(BIN)/python bench/sync.py --viewers 5 --phase 60
+
+bench-fanout: setup
+	$(BIN)/python bench/fanout.py --connections 5000 --room-size 50 --rate 10000 --duration 30
+	$(BIN)/python bench/fanout.py --connections 5000 --room-size 50 --rate 10000 --duration 30 --processes 2
 
 # Re-extract strings from code and templates into the catalogues (then translate ru, commit .po).
 extract: $(STAMP)

@@ -47,9 +47,32 @@ async def start_database(database_url: str) -> None:
     # Tortoise caches generated SQL per connection *name*; a second server in the same process
     # on another database kind ("default" on SQLite, then on PostgreSQL) must not reuse it.
     EXECUTOR_CACHE.clear()
-    await migrate(config=config)
+    await _migrate_exclusively(config, database_url)
     await Tortoise.init(config=config)
     await connections.get("default").execute_query("SELECT 1")
+
+
+MIGRATION_LOCK_ID = 7_150_001
+
+
+async def _migrate_exclusively(config: dict[str, Any], database_url: str) -> None:
+    """Several processes starting at once must not apply the same migration twice: on
+    PostgreSQL they take turns under an advisory lock (the later ones then find nothing to do)."""
+    if not database_url.startswith(("postgres://", "asyncpg://")):
+        await migrate(config=config)
+        return
+    import asyncpg
+
+    dsn = "postgresql://" + database_url.split("://", 1)[1]
+    conn = await asyncpg.connect(dsn)
+    try:
+        await conn.execute("SELECT pg_advisory_lock($1)", MIGRATION_LOCK_ID)
+        try:
+            await migrate(config=config)
+        finally:
+            await conn.execute("SELECT pg_advisory_unlock($1)", MIGRATION_LOCK_ID)
+    finally:
+        await conn.close()
 
 
 async def database_ok() -> bool:

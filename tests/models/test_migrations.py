@@ -110,3 +110,20 @@ async def test_app_runs_on_postgres(make_server) -> None:
             assert (await response.json())["user"]["id"] == account.id
         async with http.get("/api/health") as response:
             assert (await response.json())["database"]["status"] == "ok"
+
+
+@pytest.mark.postgres
+async def test_processes_starting_together_migrate_once(make_server) -> None:
+    """Scaled-out processes start at the same moment; migrations must not collide."""
+    import asyncio
+
+    await _reset_postgres()
+    servers = await asyncio.gather(
+        make_server(database_url=POSTGRES_URL), make_server(database_url=POSTGRES_URL)
+    )
+    for server in servers:
+        async with (
+            aiohttp.ClientSession(base_url=server.url) as http,
+            http.get("/api/health") as response,
+        ):
+            assert (await response.json())["database"]["status"] == "ok"
