@@ -23,6 +23,10 @@ def tortoise_config(database_url: str) -> dict[str, Any]:
     if database_url.startswith("sqlite://") and not database_url.startswith("sqlite://:memory:"):
         path = Path(database_url[len("sqlite://") :])
         path.parent.mkdir(parents=True, exist_ok=True)
+    if database_url.startswith("sqlite://") and "synchronous=" not in database_url:
+        # WAL (Tortoise's default) with synchronous=NORMAL: no fsync per commit, still safe
+        # from corruption; a power cut may lose the last moments. Every chat line is a commit.
+        database_url += ("&" if "?" in database_url else "?") + "synchronous=NORMAL"
     return {
         "connections": {"default": database_url},
         "apps": {
