@@ -92,6 +92,8 @@ def _commands() -> list[BotCommand]:
     """The command menu in the current locale."""
     names = [
         ("start", _("Open Vmeste")),
+        ("watch", _("Watch a video together: /watch <link>")),
+        ("rooms", _("My open rooms")),
         ("help", _("What the bot can do")),
         ("language", _("Change language")),
         ("terms", _("Terms of service")),

@@ -28,6 +28,8 @@ from webapp.server import Server
 
 EN_COMMANDS = {
     "start": "Open Vmeste",
+    "watch": "Watch a video together: /watch <link>",
+    "rooms": "My open rooms",
     "help": "What the bot can do",
     "language": "Change language",
     "terms": "Terms of service",
