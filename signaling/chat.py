@@ -8,35 +8,20 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from models.rooms import Room
-from models.users import User
 from services.chat import do_delete_message, do_send_message, message_payload
-from services.errors import ValidationError
 from services.reactions import do_react, reaction_payload
-from services.rooms import access_room
-from services.users import access_user
+from signaling.rooms import room_actor
 
 if TYPE_CHECKING:
     from signaling.hub import Hub
 
 
-async def _room_and_user(hub: Hub, sid: str, data: dict[str, Any]) -> tuple[Room, User]:
-    room_ref = data.get("roomId")
-    if isinstance(room_ref, bool) or not isinstance(room_ref, (int, str)) or room_ref == "":
-        raise ValidationError(field="roomId", reason="required")
-    room = await access_room(room_ref)
-    user = await access_user(await hub.user_id(sid))
-    return room, user
-
-
 def register(hub: Hub) -> None:
     """Register chat and reaction events on the hub (see docs/rooms-protocol.md)."""
-    from signaling.hub import require_dict
 
     @hub.event("chat:send")
     async def chat_send(hub: Hub, sid: str, data: Any) -> dict[str, Any]:
-        payload = require_dict(data)
-        room, user = await _room_and_user(hub, sid, payload)
+        payload, user, room = await room_actor(hub, sid, data)
         message = await do_send_message(
             hub.services, room=room, acting_user=user, text=payload.get("text")
         )
@@ -44,8 +29,7 @@ def register(hub: Hub) -> None:
 
     @hub.event("chat:delete")
     async def chat_delete(hub: Hub, sid: str, data: Any) -> dict[str, Any]:
-        payload = require_dict(data)
-        room, user = await _room_and_user(hub, sid, payload)
+        payload, user, room = await room_actor(hub, sid, data)
         await do_delete_message(
             hub.services, room=room, acting_user=user, message_id=payload.get("messageId")
         )
@@ -53,8 +37,7 @@ def register(hub: Hub) -> None:
 
     @hub.event("reaction:send")
     async def reaction_send(hub: Hub, sid: str, data: Any) -> dict[str, Any]:
-        payload = require_dict(data)
-        room, user = await _room_and_user(hub, sid, payload)
+        payload, user, room = await room_actor(hub, sid, data)
         reaction = await do_react(
             hub.services,
             room=room,

@@ -34,7 +34,8 @@ def _room_ref(data: dict[str, Any]) -> int | str:
     return ref
 
 
-async def _actor(hub: Hub, sid: str, data: Any) -> tuple[dict[str, Any], User, Room]:
+async def room_actor(hub: Hub, sid: str, data: Any) -> tuple[dict[str, Any], User, Room]:
+    """The event's payload, the acting user and the room it names (chat events use it too)."""
     from signaling.hub import require_dict
 
     data = require_dict(data)
@@ -56,7 +57,7 @@ def register(hub: Hub) -> None:
 
     @hub.event("room:join")
     async def room_join(hub: Hub, sid: str, data: Any) -> dict[str, Any]:
-        data, user, room = await _actor(hub, sid, data)
+        data, user, room = await room_actor(hub, sid, data)
         invite = data.get("inviteCode")
         await presence.do_enter_room(
             services,
@@ -84,7 +85,7 @@ def register(hub: Hub) -> None:
 
     @hub.event("room:leave")
     async def room_leave(hub: Hub, sid: str, data: Any) -> dict[str, Any]:
-        _, user, room = await _actor(hub, sid, data)
+        _, user, room = await room_actor(hub, sid, data)
         await do_leave_room(services, room=room, acting_user=user)
         # Not a member any more (or never was): make sure this socket is out as well.
         sids = await presence.do_forget_user(services, room, user.id)
@@ -119,7 +120,7 @@ def register(hub: Hub) -> None:
 
     @hub.event("player:play")
     async def player_play(hub: Hub, sid: str, data: Any) -> dict[str, Any]:
-        data, user, room = await _actor(hub, sid, data)
+        data, user, room = await room_actor(hub, sid, data)
         state = await playback.do_play(
             services, room=room, acting_user=user, position=data.get("position"), origin=sid
         )
@@ -127,7 +128,7 @@ def register(hub: Hub) -> None:
 
     @hub.event("player:pause")
     async def player_pause(hub: Hub, sid: str, data: Any) -> dict[str, Any]:
-        data, user, room = await _actor(hub, sid, data)
+        data, user, room = await room_actor(hub, sid, data)
         state = await playback.do_pause(
             services, room=room, acting_user=user, position=data.get("position"), origin=sid
         )
@@ -135,7 +136,7 @@ def register(hub: Hub) -> None:
 
     @hub.event("player:seek")
     async def player_seek(hub: Hub, sid: str, data: Any) -> dict[str, Any]:
-        data, user, room = await _actor(hub, sid, data)
+        data, user, room = await room_actor(hub, sid, data)
         state = await playback.do_seek(
             services, room=room, acting_user=user, position=data.get("position"), origin=sid
         )
@@ -143,7 +144,7 @@ def register(hub: Hub) -> None:
 
     @hub.event("player:rate")
     async def player_rate(hub: Hub, sid: str, data: Any) -> dict[str, Any]:
-        data, user, room = await _actor(hub, sid, data)
+        data, user, room = await room_actor(hub, sid, data)
         state = await playback.do_set_rate(
             services, room=room, acting_user=user, rate=data.get("rate"), origin=sid
         )
@@ -151,7 +152,7 @@ def register(hub: Hub) -> None:
 
     @hub.event("player:load")
     async def player_load(hub: Hub, sid: str, data: Any) -> dict[str, Any]:
-        data, user, room = await _actor(hub, sid, data)
+        data, user, room = await room_actor(hub, sid, data)
         url = data.get("url")
         state = await playback.do_load(
             services,
@@ -165,7 +166,7 @@ def register(hub: Hub) -> None:
 
     @hub.event("player:ended")
     async def player_ended(hub: Hub, sid: str, data: Any) -> dict[str, Any]:
-        data, user, room = await _actor(hub, sid, data)
+        data, user, room = await room_actor(hub, sid, data)
         await playback.do_media_ended(
             services, room=room, acting_user=user, media_id=data.get("mediaId")
         )
@@ -175,13 +176,13 @@ def register(hub: Hub) -> None:
 
     @hub.event("queue:add")
     async def queue_add(hub: Hub, sid: str, data: Any) -> dict[str, Any]:
-        data, user, room = await _actor(hub, sid, data)
+        data, user, room = await room_actor(hub, sid, data)
         item = await playback.do_enqueue(services, room=room, acting_user=user, url=data.get("url"))
         return {"item": playback.media_payload(item, user), "queue": await playback.get_queue(room)}
 
     @hub.event("queue:remove")
     async def queue_remove(hub: Hub, sid: str, data: Any) -> dict[str, Any]:
-        data, user, room = await _actor(hub, sid, data)
+        data, user, room = await room_actor(hub, sid, data)
         queue = await playback.do_queue_remove(
             services, room=room, acting_user=user, media_id=data.get("mediaId")
         )
@@ -189,7 +190,7 @@ def register(hub: Hub) -> None:
 
     @hub.event("queue:reorder")
     async def queue_reorder(hub: Hub, sid: str, data: Any) -> dict[str, Any]:
-        data, user, room = await _actor(hub, sid, data)
+        data, user, room = await room_actor(hub, sid, data)
         queue = await playback.do_queue_reorder(
             services, room=room, acting_user=user, media_ids=data.get("mediaIds")
         )
@@ -197,13 +198,13 @@ def register(hub: Hub) -> None:
 
     @hub.event("queue:next")
     async def queue_next(hub: Hub, sid: str, data: Any) -> dict[str, Any]:
-        data, user, room = await _actor(hub, sid, data)
+        data, user, room = await room_actor(hub, sid, data)
         state = await playback.do_queue_next(services, room=room, acting_user=user, origin=sid)
         return {"playback": state, "queue": await playback.get_queue(room)}
 
     @hub.event("queue:vote-skip")
     async def queue_vote_skip(hub: Hub, sid: str, data: Any) -> dict[str, Any]:
-        _, user, room = await _actor(hub, sid, data)
+        _, user, room = await room_actor(hub, sid, data)
         return await playback.do_vote_skip(services, room=room, acting_user=user)
 
     # --- connection lifecycle and room membership changes ---
