@@ -4,17 +4,29 @@ system messages (joined, kicked, now playing) that clients localize from their `
 from __future__ import annotations
 
 import contextlib
+import json
 import math
 import time
 import unicodedata
+from dataclasses import dataclass
 from typing import Any
 
-from models.rooms import ChatMessage, Role, Room
+from models.rooms import ChatMessage, Role, Room, RoomMember
 from models.users import User
 from services.context import Services
-from services.errors import N_, NotFound, RateLimited, ValidationError
+from services.errors import N_, Forbidden, NotFound, RateLimited, ValidationError
 from services.events import Event
-from services.rooms import Action, access_member, check_id, check_permission, now, room_scope
+from services.rooms import (
+    MAX_ID,
+    Action,
+    access_member,
+    access_room,
+    can_role,
+    check_id,
+    check_permission,
+    now,
+    room_scope,
+)
 from services.users import user_payload
 
 MAX_MESSAGE_LENGTH = 1000
@@ -32,14 +44,17 @@ SYSTEM_TEXTS = {
 }
 
 
-def message_payload(message: ChatMessage, user: User | None) -> dict[str, Any]:
+def message_payload(message: ChatMessage, user: User | dict[str, Any] | None) -> dict[str, Any]:
+    """The wire shape of a message; ``user`` is its author or their :func:`user_payload`."""
+    if isinstance(user, User):
+        user = user_payload(user)
     return {
         "id": message.id,
         "roomId": message.room_id,
         "kind": message.kind,
         "text": message.text if message.deleted_at is None else "",
         "data": message.data if message.deleted_at is None else None,
-        "user": user_payload(user) if user is not None else None,
+        "user": user,
         "createdAt": message.created_at.isoformat(),
         "deleted": message.deleted_at is not None,
     }
@@ -64,28 +79,144 @@ def check_text(text: Any) -> str:
     return text
 
 
+@dataclass(frozen=True, slots=True)
+class Sender:
+    """What sending a message needs to know about its author, cached per room and user.
+
+    A message a second per person, fanned out to the whole room, must not cost a room, a user
+    and a membership query each time: the first send reads the database, later ones read this
+    from the ephemeral store (shared by every process with Redis). It is dropped whenever the
+    membership, the role or the room's settings change (:func:`subscribe`) and expires after
+    :data:`SENDER_TTL` in any case, which also bounds how long a renamed user's old name shows.
+    """
+
+    room_id: int
+    user_id: int
+    role: Role
+    slow_mode_seconds: int
+    user: dict[str, Any]
+
+    def dumps(self) -> str:
+        return json.dumps(
+            [self.room_id, self.user_id, self.role.value, self.slow_mode_seconds, self.user]
+        )
+
+    @classmethod
+    def loads(cls, raw: str) -> Sender:
+        room_id, user_id, role, slow, user = json.loads(raw)
+        return cls(room_id, user_id, Role(role), slow, user)
+
+
+#: Seconds a cached :class:`Sender` lives without being invalidated (a Telegram rename shows in
+#: new messages at most this late).
+SENDER_TTL = 600.0
+#: Invalidation deletes the cached sender again this many seconds later, so a send that read
+#: the database just before a kick cannot put the old membership back for a whole TTL.
+REDELETE_AFTER = 1.0
+
+
+def _sender_key(room_id: int, user_id: int) -> str:
+    return f"chat-sender:{room_id}:{user_id}"
+
+
+def _senders_key(room_id: int) -> str:
+    return f"chat-senders:{room_id}"
+
+
+async def access_sender(services: Services, room_ref: int | str, user_id: int) -> Sender:
+    """The acting user as a sender in an open room they are an active member of.
+
+    From the cache when the room is named by id; otherwise (or on a miss) through
+    :func:`access_room` and :func:`access_member`, so the errors are the same as everywhere."""
+    if isinstance(room_ref, int) and not isinstance(room_ref, bool) and 0 < room_ref <= MAX_ID:
+        raw = await services.state.get(_sender_key(room_ref, user_id))
+        if raw is not None:
+            return Sender.loads(raw)
+    room = await access_room(room_ref)
+    user = await User.get_or_none(id=user_id)
+    if user is None:
+        raise Forbidden()
+    member = await access_member(room, user)
+    return await remember_sender(services, room, user, member)
+
+
+async def remember_sender(services: Services, room: Room, user: User, member: RoomMember) -> Sender:
+    """Cache ``user`` as a sender in ``room`` (entering a room does it, so the first message
+    is as cheap as the next)."""
+    sender = Sender(room.id, user.id, member.role, room.slow_mode_seconds, user_payload(user))
+    await services.state.set(_sender_key(room.id, user.id), sender.dumps(), ttl=SENDER_TTL)
+    await services.state.set_add(_senders_key(room.id), str(user.id), ttl=SENDER_TTL)
+    return sender
+
+
+async def forget_senders(services: Services, room_id: int, user_id: int | None = None) -> None:
+    """Drop cached senders of a room (one user's, or everyone's)."""
+    if user_id is not None:
+        keys = [_sender_key(room_id, user_id)]
+    else:
+        members = await services.state.set_members(_senders_key(room_id))
+        keys = [_sender_key(room_id, int(m)) for m in members]
+        await services.state.delete(_senders_key(room_id))
+    for key in keys:
+        await services.state.delete(key)
+
+
+def subscribe(services: Services) -> None:
+    """Keep the sender cache honest: membership, role and room changes drop it (twice)."""
+
+    async def on_event(event: Event) -> None:
+        room_id = event.payload.get("roomId")
+        if not isinstance(room_id, int):
+            return
+        user_id = event.payload.get("userId") if event.type in _PER_USER else None
+        await forget_senders(services, room_id, user_id)
+        services.scheduler.call_later(
+            f"chat-senders:{room_id}:{user_id or '*'}",
+            REDELETE_AFTER,
+            lambda: forget_senders(services, room_id, user_id),
+        )
+
+    for event_type in (*_PER_USER, *_PER_ROOM):
+        services.events.subscribe(event_type, on_event)
+
+
+_PER_USER = ("participant:left", "participant:role", "room:kicked")
+_PER_ROOM = ("room:updated", "room:closed")
+
+
 async def do_send_message(
     services: Services, *, room: Room, acting_user: User, text: str
 ) -> ChatMessage:
-    """Send a text message. Slow mode (``room.slow_mode_seconds``) spares hosts and moderators;
-    the flood limit applies to everyone. Both raise :class:`RateLimited` with ``retry_after``."""
-    member = await access_member(room, acting_user)
-    check_permission(room, member, Action.CHAT)
+    """Send a text message as ``acting_user`` (see :func:`do_send_as`)."""
+    sender = await access_sender(services, room.id, acting_user.id)
+    return await do_send_as(services, sender, text)
+
+
+async def do_send_as(services: Services, sender: Sender, text: Any) -> ChatMessage:
+    """Send a text message. Slow mode (``slow_mode_seconds``) spares hosts and moderators;
+    the flood limit applies to everyone. Both raise :class:`RateLimited` with ``retry_after``.
+    The sender comes from :func:`access_sender` (an active member of an open room)."""
+    if not can_role(sender.role, Action.CHAT):
+        raise Forbidden()
     text = check_text(text)
     # Flood first: a message refused by it must not start the slow-mode wait.
-    await services.limiter.hit(FLOOD_RATE, "chat", str(room.id), str(acting_user.id))
-    if room.slow_mode_seconds and member.role not in (Role.HOST, Role.MODERATOR):
-        await _check_slow_mode(services, room, acting_user)
-    message = await ChatMessage.create(room=room, user=acting_user, text=text)
+    await services.limiter.hit(FLOOD_RATE, "chat", str(sender.room_id), str(sender.user_id))
+    if sender.slow_mode_seconds and sender.role not in (Role.HOST, Role.MODERATOR):
+        await _check_slow_mode(services, sender)
+    message = await ChatMessage.create(room_id=sender.room_id, user_id=sender.user_id, text=text)
     await services.events.publish(
-        Event("chat:message", message_payload(message, acting_user), scope=room_scope(room.id))
+        Event(
+            "chat:message",
+            message_payload(message, sender.user),
+            scope=room_scope(sender.room_id),
+        )
     )
     return message
 
 
-async def _check_slow_mode(services: Services, room: Room, user: User) -> None:
-    seconds = room.slow_mode_seconds
-    key = f"slow:{room.id}:{user.id}"
+async def _check_slow_mode(services: Services, sender: Sender) -> None:
+    seconds = sender.slow_mode_seconds
+    key = f"slow:{sender.room_id}:{sender.user_id}"
     if await services.state.set_if_absent(key, str(time.time()), ttl=seconds):
         return
     sent_at = await services.state.get(key)
@@ -147,7 +278,11 @@ async def get_recent_messages(
 async def do_delete_message(
     services: Services, *, room: Room, acting_user: User, message_id: int
 ) -> None:
-    """Delete a message: one's own, or anyone's (system messages too) as host or moderator."""
+    """Delete a message: one's own, or someone else's (system messages too) as host or
+    moderator, by the rank rule of kicks: a moderator deletes members' messages, never the
+    host's or another moderator's; the host deletes anyone's."""
+    from services.rooms import check_outranks
+
     member = await access_member(room, acting_user)
     check_id(message_id, field="messageId")
     message = await ChatMessage.get_or_none(id=message_id, room_id=room.id, deleted_at=None)
@@ -155,6 +290,9 @@ async def do_delete_message(
         raise NotFound(N_("Message not found."))
     if message.user_id != acting_user.id:
         check_permission(room, member, Action.DELETE_MESSAGE)
+        if message.user_id is not None:
+            refused = N_("You cannot delete this person's messages.")
+            await check_outranks(room, member, message.user_id, message=refused)
     message.deleted_at = now()
     message.deleted_by_id = acting_user.id
     await message.save(update_fields=["deleted_at", "deleted_by_id"])

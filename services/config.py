@@ -74,6 +74,10 @@ class Settings(BaseSettings):
     room_hard_cap: int = Field(default=1000, gt=0)
     host_grace_seconds: float = Field(default=60.0, ge=0)
     member_grace_seconds: float = Field(default=30.0, ge=0)
+    #: Each process refreshes its heartbeat this often; a process whose heartbeat is older than
+    #: the TTL counts as dead and its connections as dropped (services.presence).
+    presence_heartbeat_seconds: float = Field(default=10.0, gt=0)
+    presence_heartbeat_ttl_seconds: float = Field(default=30.0, gt=0)
     subscriber_channel_id: str | None = None
 
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
@@ -153,6 +157,10 @@ class Settings(BaseSettings):
             and self.webhook_secret is None
         ):
             raise ValueError("WEBHOOK_SECRET is required when BOT_MODE=webhook")
+        if self.presence_heartbeat_ttl_seconds <= self.presence_heartbeat_seconds:
+            raise ValueError(
+                "PRESENCE_HEARTBEAT_TTL_SECONDS must be longer than PRESENCE_HEARTBEAT_SECONDS"
+            )
         if self.redis_url and self.jwt_secret is None:
             # Several processes share Redis; each must verify the others' tokens.
             raise ValueError("JWT_SECRET is required when REDIS_URL is set")

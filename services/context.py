@@ -43,7 +43,7 @@ class Services:
         state: EphemeralStore = (
             RedisStore(settings.redis_url) if settings.redis_url else MemoryStore()
         )
-        return cls(
+        services = cls(
             settings=settings,
             state=state,
             events=EventBus(),
@@ -51,6 +51,12 @@ class Services:
             hasher=make_hasher(settings.password_hash_profile),
             jwt_key=settings.jwt_key(),
         )
+        # Services that cache keep their caches honest from the bus (imported here: they
+        # import this module).
+        from services import chat
+
+        chat.subscribe(services)
+        return services
 
     async def close(self) -> None:
         await self.scheduler.close()

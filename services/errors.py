@@ -76,6 +76,13 @@ class RoomFull(Conflict):
     template = N_("The room is full.")
 
 
+class MediaChanged(Conflict):
+    """The client acted on an item that is no longer the one on screen (it moved on)."""
+
+    code = "media_changed"
+    template = N_("The video has changed. Try again on the one playing now.")
+
+
 class InsufficientFunds(AppError):
     code = "insufficient_funds"
     http_status = 402

@@ -2,11 +2,20 @@
 
 Presence lives in the ephemeral store (memory, or Redis shared by every process) as one JSON
 document per room, changed under a short store lock:
-``{"users": {"<userId>": {"conns": {"<connId>": rtt_ms|null}, "away": ms|null}}}``.
+``{"users": {"<userId>": {"conns": {"<connId>": {"rtt": ms|null, "proc": "<processId>"}},
+"away": ms|null}}}``.
 A user counts once however many connections they have. When the last one drops, the user
 stays present for ``member_grace_seconds``; if nobody reconnects by then, they leave the room
 (:func:`services.rooms.do_leave_room`, which publishes ``participant:left`` and starts the
 host's grace). Nothing here touches the database except that final leave.
+
+Processes die without cleaning up (kill -9, OOM): each connection records the process holding
+it (``services.scheduler.process_id``), each process keeps a heartbeat key alive
+(``presence_heartbeat_seconds``, expiring after ``presence_heartbeat_ttl_seconds``) and an
+index of the rooms it has connections in, and every heartbeat sweeps the processes whose
+heartbeat expired: their connections count as dropped, through the same grace path as a
+disconnect (:func:`do_sweep_dead_processes`). The grace timers a dead process held are
+restarted by the sweeper as well (member grace from ``away``, host grace from ``left_at``).
 
 Keys carry the room's random code as well as its id, so state left in a shared Redis by another
 database (a test run, a reset) can never be mistaken for this room's.
@@ -16,6 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import secrets
 import time
 from collections.abc import AsyncIterator
@@ -24,12 +34,14 @@ from typing import Any, Protocol
 
 from models.rooms import Room, RoomMember
 from models.users import User
+from services.chat import remember_sender
 from services.context import Services
 from services.errors import N_, Conflict
 from services.events import Event
 from services.rooms import (
     do_join_room,
     do_leave_room,
+    do_resume_host_grace,
     get_active_member,
     get_members,
     member_payload,
@@ -37,11 +49,17 @@ from services.rooms import (
 )
 from services.users import user_payload
 
+log = logging.getLogger(__name__)
+
 LOCK_TTL = 5.0
 LOCK_WAIT = 3.0
-#: Presence documents outlive a crashed process for at most this long without any change.
+#: A backstop: presence documents (and the process indexes) expire this long after their last
+#: change, whatever happened; crashed processes are swept much sooner (heartbeats, below).
 PRESENCE_TTL = 24 * 3600.0
 MAX_RTT_MS = 10_000.0
+#: The set of process ids that hold (or held) connections, and per process its rooms' keys.
+PROCESSES_KEY = "presence-processes"
+HEARTBEAT_JOB = "presence-heartbeat"
 
 
 class RoomRef(Protocol):
@@ -97,6 +115,34 @@ def _away_job(room: RoomRef, user_id: int) -> str:
     return f"member-away:{room_key(room)}:{user_id}"
 
 
+def _alive_key(process_id: str) -> str:
+    return f"presence-alive:{process_id}"
+
+
+def _rooms_key(process_id: str) -> str:
+    return f"presence-rooms:{process_id}"
+
+
+def _conn(rtt: float | None, process_id: str) -> dict[str, Any]:
+    return {"rtt": rtt, "proc": process_id}
+
+
+def _conn_rtt(conn: Any) -> float | None:
+    # Documents written before connections named their process held the bare RTT.
+    return conn.get("rtt") if isinstance(conn, dict) else conn
+
+
+def _conn_process(conn: Any) -> str | None:
+    return conn.get("proc") if isinstance(conn, dict) else None
+
+
+async def _track_room(services: Services, room: RoomRef) -> None:
+    """Index the room under this process, so whoever outlives it can sweep the room."""
+    process_id = services.scheduler.process_id
+    await services.state.set_add(PROCESSES_KEY, process_id, ttl=PRESENCE_TTL)
+    await services.state.set_add(_rooms_key(process_id), room_key(room), ttl=PRESENCE_TTL)
+
+
 def check_rtt(rtt: Any) -> float | None:
     """A client-reported round trip in ms, or None when absent or nonsense."""
     if isinstance(rtt, bool) or not isinstance(rtt, (int, float)):
@@ -118,9 +164,10 @@ async def do_connect(
         became_present = entry is None
         if entry is None:
             entry = doc["users"][str(user_id)] = {"conns": {}, "away": None}
-        entry["conns"][conn_id] = rtt
+        entry["conns"][conn_id] = _conn(rtt, services.scheduler.process_id)
         entry["away"] = None
         await _write(services, room, doc)
+    await _track_room(services, room)
     return became_present
 
 
@@ -140,7 +187,10 @@ async def do_disconnect(services: Services, room: RoomRef, *, user_id: int, conn
         schedule_member_away(services, room, user_id)
 
 
-def schedule_member_away(services: Services, room: RoomRef, user_id: int) -> None:
+def schedule_member_away(
+    services: Services, room: RoomRef, user_id: int, *, delay: float | None = None
+) -> None:
+    """Leave the room for the user after the member grace (or ``delay`` s) unless they are back."""
     room_id = room.id
     code = room.code
 
@@ -159,7 +209,9 @@ def schedule_member_away(services: Services, room: RoomRef, user_id: int) -> Non
             await do_leave_room(services, room=fresh, acting_user=user)
 
     services.scheduler.call_later(
-        _away_job(room, user_id), services.settings.member_grace_seconds, leave_if_still_away
+        _away_job(room, user_id),
+        services.settings.member_grace_seconds if delay is None else max(0.0, delay),
+        leave_if_still_away,
     )
 
 
@@ -193,6 +245,7 @@ async def do_clear_room(services: Services, room: RoomRef) -> list[str]:
     async with state_lock(services, _key(room)):
         doc = await _read(services, room)
         await services.state.delete(_key(room))
+    await services.state.set_remove(_rooms_key(services.scheduler.process_id), room_key(room))
     for user_id in doc["users"]:
         services.scheduler.cancel(_away_job(room, int(user_id)))
     return [conn for entry in doc["users"].values() for conn in entry["conns"]]
@@ -203,7 +256,8 @@ async def do_set_rtt(services: Services, room: RoomRef, *, conn_id: str, rtt: fl
         doc = await _read(services, room)
         for entry in doc["users"].values():
             if conn_id in entry["conns"]:
-                entry["conns"][conn_id] = rtt
+                old = entry["conns"][conn_id]
+                entry["conns"][conn_id] = _conn(rtt, _conn_process(old) or "")
                 await _write(services, room, doc)
                 return
 
@@ -223,8 +277,89 @@ async def get_connected_user_ids(services: Services, room: RoomRef) -> set[int]:
 async def get_max_rtt(services: Services, room: RoomRef) -> float:
     """The highest known round trip (ms) among the room's live connections, 0 if none known."""
     doc = await _read(services, room)
-    rtts = [rtt for e in doc["users"].values() for rtt in e["conns"].values() if rtt is not None]
-    return max(rtts, default=0.0)
+    rtts = [_conn_rtt(c) for e in doc["users"].values() for c in e["conns"].values()]
+    return max((rtt for rtt in rtts if rtt is not None), default=0.0)
+
+
+# --- processes that died without cleaning up ---------------------------------------------------
+
+
+async def start_heartbeat(services: Services) -> None:
+    """Beat once now, then every ``presence_heartbeat_seconds`` (each beat also sweeps)."""
+    try:
+        await do_heartbeat(services)
+    except Exception:  # the store may come up later; the next beat retries
+        log.exception("first presence heartbeat failed")
+    services.scheduler.call_every(
+        HEARTBEAT_JOB,
+        services.settings.presence_heartbeat_seconds,
+        lambda: do_heartbeat(services),
+    )
+
+
+async def stop_heartbeat(services: Services) -> None:
+    """A clean stop: stop beating and let the other processes take over at their next sweep
+    (the grace timers this process held die with its scheduler)."""
+    services.scheduler.cancel(HEARTBEAT_JOB)
+    try:
+        await services.state.delete(_alive_key(services.scheduler.process_id))
+    except Exception:  # the heartbeat will expire on its own
+        log.warning("could not remove the presence heartbeat", exc_info=True)
+
+
+async def do_heartbeat(services: Services) -> None:
+    """Say this process is alive, then sweep the processes that stopped saying so."""
+    process_id = services.scheduler.process_id
+    ttl = services.settings.presence_heartbeat_ttl_seconds
+    await services.state.set(_alive_key(process_id), "1", ttl=ttl)
+    await services.state.set_add(PROCESSES_KEY, process_id, ttl=PRESENCE_TTL)
+    await do_sweep_dead_processes(services)
+
+
+async def do_sweep_dead_processes(services: Services) -> list[str]:
+    """Treat the connections of every process whose heartbeat expired as dropped; return the
+    swept process ids. Safe to run on several processes at once: each room changes under its
+    lock, and the grace timers re-check before anyone leaves."""
+    me = services.scheduler.process_id
+    swept = []
+    for process_id in await services.state.set_members(PROCESSES_KEY):
+        if process_id == me or await services.state.get(_alive_key(process_id)) is not None:
+            continue
+        for key in await services.state.set_members(_rooms_key(process_id)):
+            room_id, _, code = key.partition(":")
+            if room_id.isdigit() and code:
+                await _sweep_room(services, _Ref(int(room_id), code), process_id)
+        await services.state.delete(_rooms_key(process_id))
+        await services.state.set_remove(PROCESSES_KEY, process_id)
+        log.info("swept the presence of dead process %s", process_id)
+        swept.append(process_id)
+    return swept
+
+
+async def _sweep_room(services: Services, room: RoomRef, dead: str) -> None:
+    """Drop the dead process's connections in one room and (re)start the grace timers of
+    everyone left without a connection; they ran on the dead process, if anywhere."""
+    away: list[tuple[int, float]] = []
+    async with state_lock(services, _key(room)):
+        doc = await _read(services, room)
+        for user_id, entry in doc["users"].items():
+            for conn_id in [c for c, v in entry["conns"].items() if _conn_process(v) == dead]:
+                del entry["conns"][conn_id]
+            if not entry["conns"]:
+                entry["away"] = entry.get("away") or now_ms()
+                away.append((int(user_id), entry["away"]))
+        if doc["users"]:
+            await _write(services, room, doc)
+    if away:
+        await _track_room(services, room)  # this process holds those timers now
+    grace = services.settings.member_grace_seconds
+    for user_id, since in away:
+        delay = grace - (now_ms() - since) / 1000.0
+        schedule_member_away(services, room, user_id, delay=delay)
+    try:
+        await do_resume_host_grace(services, room_id=room.id, code=room.code)
+    except Exception:  # e.g. the database is away; presence is still swept
+        log.exception("could not resume the host grace of room %s", room.id)
 
 
 # --- use cases the transports call -------------------------------------------------------------
@@ -248,6 +383,7 @@ async def do_enter_room(
     became_present = await do_connect(
         services, room, user_id=acting_user.id, conn_id=conn_id, rtt=rtt
     )
+    await remember_sender(services, room, acting_user, member)
     if became_present and was_member:
         # A new member was announced by do_join_room; a returning one is announced here.
         await services.events.publish(

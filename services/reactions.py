@@ -13,7 +13,7 @@ from typing import Any
 from models.rooms import MediaItem, Reaction, Room
 from models.users import User
 from services.context import Services
-from services.errors import N_, ValidationError
+from services.errors import N_, MediaChanged, ValidationError
 from services.events import Event
 from services.playback import get_playback
 from services.rooms import Action, access_member, check_id, check_permission, room_scope
@@ -63,12 +63,16 @@ def check_media_time(value: Any, *, field: str = "mediaTime") -> float:
     return float(value)
 
 
-async def _current_media(services: Services, room: Room) -> MediaItem:
-    """The item loaded in the room's player now (whether playing or paused)."""
+async def _current_media(services: Services, room: Room, expected: int | None) -> MediaItem:
+    """The item loaded in the room's player now (whether playing or paused). When the client
+    said which item it reacts to (``expected``) and that is not the one on screen any more,
+    :class:`MediaChanged` (``details.currentMediaId``: the one on screen, or null)."""
     media_id = (await get_playback(services, room))["mediaId"]
     item = None
     if media_id is not None:
         item = await MediaItem.get_or_none(id=media_id, room_id=room.id, removed_at=None)
+    if expected is not None and (item is None or item.id != expected):
+        raise MediaChanged(field="mediaId", currentMediaId=item.id if item else None)
     if item is None:
         raise ValidationError(
             N_("Nothing is playing in this room."), field="mediaId", reason="nothing is playing"
@@ -77,14 +81,23 @@ async def _current_media(services: Services, room: Room) -> MediaItem:
 
 
 async def do_react(
-    services: Services, *, room: Room, acting_user: User, emoji: Any, media_time: Any
+    services: Services,
+    *,
+    room: Room,
+    acting_user: User,
+    emoji: Any,
+    media_time: Any,
+    media_id: Any = None,
 ) -> Reaction:
-    """Store a reaction at ``media_time`` seconds of the current item and burst it to the room."""
+    """Store a reaction at ``media_time`` seconds of the current item and burst it to the room.
+    ``media_id``, when given, is the item the client reacts to: if the room has moved on to
+    another one since, the reaction is refused (:class:`MediaChanged`), never stored on it."""
     member = await access_member(room, acting_user)
     check_permission(room, member, Action.REACT)
     emoji = check_emoji(emoji)
     media_time = check_media_time(media_time)
-    media = await _current_media(services, room)
+    expected = None if media_id is None else check_id(media_id, field="mediaId")
+    media = await _current_media(services, room, expected)
     if media.duration is not None and not media.is_live and media_time > media.duration:
         raise ValidationError(field="mediaTime", reason="past the end of the video")
     await services.limiter.hit(REACTION_RATE, "reaction", str(room.id), str(acting_user.id))

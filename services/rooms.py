@@ -16,6 +16,7 @@ from typing import Any
 
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F
+from tortoise.functions import Count
 from tortoise.transactions import in_transaction
 
 from models.rooms import ControlMode, MediaKind, Role, Room, RoomInvite, RoomMember, Visibility
@@ -91,9 +92,31 @@ def can(room: Room, role: Role, action: Action) -> bool:
     return _RANK[role] >= _RANK[required]
 
 
+def can_role(role: Role, action: Action) -> bool:
+    """:func:`can` for the actions that do not depend on the room's control mode."""
+    required = PERMISSIONS[action]
+    if required is None:
+        raise ValueError(f"{action} depends on the room's control mode")
+    return _RANK[role] >= _RANK[required]
+
+
 def check_permission(room: Room, member: RoomMember, action: Action) -> None:
     if not can(room, member.role, action):
         raise Forbidden()
+
+
+def outranks(room: Room, member: RoomMember, target_id: int, target_role: Role) -> bool:
+    """The rank rule of moderation (kicking, deleting someone's messages): nobody acts on the
+    host; the others act only on people whose role is lower than their own."""
+    return target_id != room.host_id and _RANK[target_role] < _RANK[member.role]
+
+
+async def check_outranks(room: Room, member: RoomMember, target_id: int, *, message: str) -> None:
+    """:func:`outranks` for someone whose membership is looked up (former members keep their
+    role; someone never in the room counts as a member); :class:`Forbidden` with ``message``."""
+    target = await RoomMember.get_or_none(room_id=room.id, user_id=target_id)
+    if not outranks(room, member, target_id, target.role if target else Role.MEMBER):
+        raise Forbidden(message)
 
 
 # --- reads -------------------------------------------------------------------------------------
@@ -228,10 +251,10 @@ async def get_public_rooms(
 
 
 async def get_user_rooms(user: User) -> list[Room]:
-    """Open rooms the user is in (host first), for /rooms and the app's home."""
+    """Open rooms the user is in (host first), for /rooms and the app's home (one query)."""
     memberships = await RoomMember.filter(
         user_id=user.id, left_at=None, banned_at=None, room__closed_at=None
-    ).prefetch_related("room")
+    ).select_related("room")
     rooms = [m.room for m in memberships]
     return sorted(rooms, key=lambda r: (r.host_id != user.id, -r.id))
 
@@ -241,29 +264,57 @@ async def get_user_rooms(user: User) -> list[Room]:
 
 async def room_payload(room: Room, *, viewer: User | None = None) -> dict[str, Any]:
     """The wire shape of a room. The invite code is shown only to its members."""
-    await room.fetch_related("host")
-    data: dict[str, Any] = {
-        "id": room.id,
-        "code": room.code,
-        "title": room.title,
-        "host": user_payload(room.host),
-        "visibility": room.visibility.value,
-        "controlMode": room.control_mode.value,
-        "slowModeSeconds": room.slow_mode_seconds,
-        "currentKind": room.current_kind.value if room.current_kind else None,
-        "currentTitle": room.current_title,
-        "watchCount": room.watch_count,
-        "memberCount": await count_members(room),
-        "boundChat": room.chat_id is not None,
-        "createdAt": room.created_at.isoformat(),
-        "closedAt": room.closed_at.isoformat() if room.closed_at else None,
-    }
-    if viewer is not None:
-        member = await get_active_member(room, viewer)
-        data["myRole"] = member.role.value if member else None
-        if member is not None:
-            data["inviteCode"] = room.invite_code
+    [data] = await room_payloads([room], viewer=viewer)
     return data
+
+
+async def room_payloads(rooms: list[Room], *, viewer: User | None = None) -> list[dict[str, Any]]:
+    """:func:`room_payload` of many rooms in three queries however many rooms there are
+    (hosts, member counts, the viewer's memberships), for the lists. What a room shows of its
+    media (``currentKind``, ``currentTitle``) lives on the room row itself."""
+    if not rooms:
+        return []
+    ids = [room.id for room in rooms]
+    hosts = {u.id: u for u in await User.filter(id__in={room.host_id for room in rooms})}
+    counts = dict(
+        await RoomMember.filter(room_id__in=ids, left_at=None, banned_at=None)
+        .annotate(members=Count("id"))
+        .group_by("room_id")
+        .values_list("room_id", "members")
+    )
+    roles: dict[int, Role] = {}
+    if viewer is not None:
+        roles = dict(
+            await RoomMember.filter(
+                room_id__in=ids, user_id=viewer.id, left_at=None, banned_at=None
+            ).values_list("room_id", "role")
+        )
+    payloads = []
+    for room in rooms:
+        room.host = hosts[room.host_id]
+        data: dict[str, Any] = {
+            "id": room.id,
+            "code": room.code,
+            "title": room.title,
+            "host": user_payload(room.host),
+            "visibility": room.visibility.value,
+            "controlMode": room.control_mode.value,
+            "slowModeSeconds": room.slow_mode_seconds,
+            "currentKind": room.current_kind.value if room.current_kind else None,
+            "currentTitle": room.current_title,
+            "watchCount": room.watch_count,
+            "memberCount": counts.get(room.id, 0),
+            "boundChat": room.chat_id is not None,
+            "createdAt": room.created_at.isoformat(),
+            "closedAt": room.closed_at.isoformat() if room.closed_at else None,
+        }
+        if viewer is not None:
+            role = roles.get(room.id)
+            data["myRole"] = Role(role).value if role is not None else None
+            if role is not None:
+                data["inviteCode"] = room.invite_code
+        payloads.append(data)
+    return payloads
 
 
 def member_payload(member: RoomMember, user: User) -> dict[str, Any]:
@@ -427,7 +478,9 @@ async def do_leave_room(services: Services, *, room: Room, acting_user: User) ->
         schedule_host_away(services, room)
 
 
-def schedule_host_away(services: Services, room: Room) -> None:
+def schedule_host_away(services: Services, room: Room, *, delay: float | None = None) -> None:
+    """Close the room after the host grace (or ``delay`` s) unless the host is back by then."""
+
     async def close_if_still_away() -> None:
         fresh = await Room.get_or_none(id=room.id)
         if fresh is None or fresh.closed_at is not None:
@@ -438,8 +491,25 @@ def schedule_host_away(services: Services, room: Room) -> None:
         await do_close_room(services, room=fresh, reason="host_left")
 
     services.scheduler.call_later(
-        f"host-away:{room.id}", services.settings.host_grace_seconds, close_if_still_away
+        f"host-away:{room.id}",
+        services.settings.host_grace_seconds if delay is None else max(0.0, delay),
+        close_if_still_away,
     )
+
+
+async def do_resume_host_grace(services: Services, *, room_id: int, code: str) -> None:
+    """The process that held this room's host grace timer died (services.presence sweeps it):
+    if the host is still away, close the room when their grace (from ``left_at``) runs out."""
+    if services.scheduler.pending(f"host-away:{room_id}"):
+        return
+    room = await Room.get_or_none(id=room_id, code=code, closed_at=None)
+    if room is None:
+        return
+    host = await RoomMember.get_or_none(room_id=room.id, user_id=room.host_id)
+    if host is None or host.left_at is None:
+        return
+    elapsed = (now() - host.left_at).total_seconds()
+    schedule_host_away(services, room, delay=services.settings.host_grace_seconds - elapsed)
 
 
 async def do_close_room(services: Services, *, room: Room, reason: str) -> None:
@@ -469,7 +539,7 @@ async def do_kick(services: Services, *, room: Room, acting_user: User, target_i
     target = await RoomMember.get_or_none(room_id=room.id, user_id=target_id)
     if target is None or target.banned_at is not None:
         raise NotFound(N_("This person is not in the room."))
-    if target_id == room.host_id or _RANK[target.role] >= _RANK[member.role]:
+    if not outranks(room, member, target_id, target.role):
         raise Forbidden(N_("You cannot remove this person."))
     was_present = target.left_at is None
     target.banned_at = now()

@@ -8,8 +8,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from services.chat import do_delete_message, do_send_message, message_payload
+from services.chat import (
+    access_sender,
+    do_delete_message,
+    do_send_as,
+    message_payload,
+)
 from services.reactions import do_react, reaction_payload
+from signaling.payloads import require_dict, room_ref
 from signaling.rooms import room_actor
 
 if TYPE_CHECKING:
@@ -21,11 +27,10 @@ def register(hub: Hub) -> None:
 
     @hub.event("chat:send")
     async def chat_send(hub: Hub, sid: str, data: Any) -> dict[str, Any]:
-        payload, user, room = await room_actor(hub, sid, data)
-        message = await do_send_message(
-            hub.services, room=room, acting_user=user, text=payload.get("text")
-        )
-        return {"message": message_payload(message, user)}
+        payload = require_dict(data)
+        sender = await access_sender(hub.services, room_ref(payload), await hub.user_id(sid))
+        message = await do_send_as(hub.services, sender, payload.get("text"))
+        return {"message": message_payload(message, sender.user)}
 
     @hub.event("chat:delete")
     async def chat_delete(hub: Hub, sid: str, data: Any) -> dict[str, Any]:
@@ -44,5 +49,6 @@ def register(hub: Hub) -> None:
             acting_user=user,
             emoji=payload.get("emoji"),
             media_time=payload.get("mediaTime"),
+            media_id=payload.get("mediaId"),
         )
         return {"reaction": reaction_payload(reaction, user)}

@@ -16,9 +16,14 @@ import socketio
 
 from services.auth import access_user_by_token
 from services.context import Services
-from services.errors import AppError, Unauthorized, ValidationError
+from services.errors import AppError, Unauthorized
 from services.events import Event
 from signaling import chat, clock, rooms
+from signaling.manager import (
+    FrameOnceManager,
+    FrameOnceRedisManager,
+    install_direct_websocket,
+)
 
 log = logging.getLogger(__name__)
 
@@ -36,10 +41,11 @@ class Hub:
         self.services = services
         self._disconnect_hooks: list[DisconnectHook] = []
         self._after_emit: dict[str, list[EventHook]] = {}
+        self._ordered: dict[str, asyncio.Lock] = {}
         manager = (
-            socketio.AsyncRedisManager(services.settings.redis_url, channel="vmeste-socketio")
+            FrameOnceRedisManager(services.settings.redis_url, channel="vmeste-socketio")
             if services.settings.redis_url
-            else None
+            else FrameOnceManager()
         )
         self.sio = socketio.AsyncServer(
             async_mode="aiohttp",
@@ -49,6 +55,7 @@ class Hub:
             ping_interval=20,
             ping_timeout=20,
         )
+        install_direct_websocket(self.sio)
         self.sio.on("connect", self._connect)
         self.sio.on("disconnect", self._disconnect)
         services.events.subscribe("*", self._fan_out)
@@ -70,6 +77,7 @@ class Hub:
         await self.sio.enter_room(sid, user_room(user.id))
 
     async def _disconnect(self, sid: str, reason: Any = None) -> None:
+        self._ordered.pop(sid, None)
         for hook in self._disconnect_hooks:
             try:
                 await hook(sid)
@@ -88,11 +96,16 @@ class Hub:
         session = await self.sio.get_session(sid)
         return int(session["user_id"])
 
-    def event(self, name: str) -> Callable[[EventHandler], EventHandler]:
-        """Register a client event whose result or domain error becomes the ack."""
+    def event(self, name: str, *, ordered: bool = False) -> Callable[[EventHandler], EventHandler]:
+        """Register a client event whose result or domain error becomes the ack.
+
+        python-socketio runs every event in its own task, so two events from one socket may
+        interleave. ``ordered`` events of a socket run one after another, in arrival order
+        (joining, leaving and unwatching a room: an unwatch followed at once by a join must
+        not end with the socket out of the room)."""
 
         def decorator(fn: EventHandler) -> EventHandler:
-            async def handler(sid: str, data: Any = None) -> dict[str, Any]:
+            async def handle(sid: str, data: Any) -> dict[str, Any]:
                 try:
                     result = await fn(self, sid, data)
                 except AppError as exc:
@@ -104,6 +117,15 @@ class Hub:
                         "error": {"code": "internal_error", "message": "Internal server error."},
                     }
                 return {"ok": True, **(result or {})}
+
+            async def handler(sid: str, data: Any = None) -> dict[str, Any]:
+                if not ordered:
+                    return await handle(sid, data)
+                lock = self._ordered.get(sid)
+                if lock is None:
+                    lock = self._ordered[sid] = asyncio.Lock()
+                async with lock:
+                    return await handle(sid, data)
 
             self.sio.on(name, handler)
             return fn
@@ -117,14 +139,6 @@ class Hub:
             await self.sio.emit(event.type, event.payload, room=event.scope, skip_sid=origin)
         for hook in self._after_emit.get(event.type, ()):
             await hook(event)
-
-
-def require_dict(data: Any) -> dict[str, Any]:
-    if data is None:
-        return {}
-    if not isinstance(data, dict):
-        raise ValidationError("The event payload must be an object.", field="payload")
-    return data
 
 
 async def close_sio(sio: socketio.AsyncServer) -> None:

@@ -18,6 +18,7 @@ from services.chat import get_recent_messages
 from services.errors import Forbidden, ValidationError
 from services.events import Event
 from services.rooms import access_room, do_leave_room, room_payload, room_scope
+from signaling.payloads import require_dict, room_ref
 
 if TYPE_CHECKING:
     from signaling.hub import Hub
@@ -27,23 +28,20 @@ if TYPE_CHECKING:
 RTT_CHANGE_MS = 20.0
 
 
-def _room_ref(data: dict[str, Any]) -> int | str:
-    ref = data.get("roomId")
-    if isinstance(ref, bool) or not isinstance(ref, (int, str)) or ref in ("", None):
-        raise ValidationError(field="roomId", reason="required")
-    return ref
-
-
 async def room_actor(hub: Hub, sid: str, data: Any) -> tuple[dict[str, Any], User, Room]:
     """The event's payload, the acting user and the room it names (chat events use it too)."""
-    from signaling.hub import require_dict
-
     data = require_dict(data)
-    room = await access_room(_room_ref(data))
+    room = await access_room(room_ref(data))
     user = await User.get_or_none(id=await hub.user_id(sid))
     if user is None:
         raise Forbidden()
     return data, user, room
+
+
+def _joined_room(session: dict[str, Any], ref: int | str) -> int | None:
+    """The id of the room named by ``ref`` (id or code) if this socket joined it."""
+    rooms: dict[int, str] = session.get("rooms", {})
+    return next((i for i, c in rooms.items() if str(ref) in (str(i), c)), None)
 
 
 async def _leave_sio_room(hub: Hub, sids: list[str], room_id: int) -> None:
@@ -55,7 +53,7 @@ def register(hub: Hub) -> None:
     """Register the room events on the hub (see docs/rooms-protocol.md)."""
     services = hub.services
 
-    @hub.event("room:join")
+    @hub.event("room:join", ordered=True)
     async def room_join(hub: Hub, sid: str, data: Any) -> dict[str, Any]:
         data, user, room = await room_actor(hub, sid, data)
         invite = data.get("inviteCode")
@@ -83,7 +81,7 @@ def register(hub: Hub) -> None:
             "serverTime": presence.now_ms(),
         }
 
-    @hub.event("room:leave")
+    @hub.event("room:leave", ordered=True)
     async def room_leave(hub: Hub, sid: str, data: Any) -> dict[str, Any]:
         _, user, room = await room_actor(hub, sid, data)
         await do_leave_room(services, room=room, acting_user=user)
@@ -94,25 +92,42 @@ def register(hub: Hub) -> None:
             session.get("rooms", {}).pop(room.id, None)
         return {}
 
+    @hub.event("room:unwatch", ordered=True)
+    async def room_unwatch(hub: Hub, sid: str, data: Any) -> dict[str, Any]:
+        """This socket stops watching the room (the client went back to the rooms list) but
+        its user stays in it: presence drops the socket as if it had disconnected from that
+        room. A room this socket is not in is a no-op (the call is idempotent)."""
+        ref = room_ref(require_dict(data))
+        async with hub.sio.session(sid) as session:
+            room_id = _joined_room(session, ref)
+            if room_id is None:
+                return {}
+            code = session["rooms"].pop(room_id)
+            session.get("rtt", {}).pop(room_id, None)
+            user_id = session["user_id"]
+        await hub.sio.leave_room(sid, room_scope(room_id))
+        await presence.do_disconnect(
+            services, presence.ref(room_id, code), user_id=user_id, conn_id=sid
+        )
+        return {}
+
     @hub.event("presence:rtt")
     async def presence_rtt(hub: Hub, sid: str, data: Any) -> dict[str, Any]:
-        from signaling.hub import require_dict
-
         data = require_dict(data)
         rtt = presence.check_rtt(data.get("rtt"))
         if rtt is None:
             raise ValidationError(field="rtt", reason="0-10000 ms")
-        ref = _room_ref(data)
+        ref = room_ref(data)
         async with hub.sio.session(sid) as session:
-            rooms: dict[int, str] = session.get("rooms", {})
-            room_id = next((i for i, c in rooms.items() if str(ref) in (str(i), c)), None)
+            room_id = _joined_room(session, ref)
             if room_id is None:
                 raise Forbidden(reason="join the room first")
+            code = session["rooms"][room_id]
             last = session.setdefault("rtt", {}).get(room_id)
             if last is not None and abs(last - rtt) <= RTT_CHANGE_MS:
                 return {}
             session["rtt"][room_id] = rtt
-        room = presence.ref(room_id, rooms[room_id])
+        room = presence.ref(room_id, code)
         await presence.do_set_rtt(services, room, conn_id=sid, rtt=rtt)
         return {}
 

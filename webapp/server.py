@@ -21,6 +21,7 @@ from aiohttp import web
 from services.config import Settings
 from services.context import Services
 from services.db import start_database, stop_database
+from services.presence import start_heartbeat, stop_heartbeat
 from webapp.app import AccessLogger, create_app
 
 log = logging.getLogger(__name__)
@@ -71,6 +72,8 @@ class Server:
         settings.media_dir.mkdir(parents=True, exist_ok=True)
         await start_database(settings.database_url)
         self.services = services = Services.build(settings)
+        # This process's presence heartbeat; each beat also sweeps processes that died.
+        await start_heartbeat(services)
         bot_info: dict[str, Any] = {}
         if settings.bot_enabled:
             from bot.setup import build_bot, build_dispatcher
@@ -155,6 +158,7 @@ class Server:
         if self.bot is not None:
             await self.bot.session.close()
         if self.services is not None:
+            await stop_heartbeat(self.services)
             await self.services.close()
         await stop_database()
         log.info("stopped")

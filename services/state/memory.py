@@ -10,6 +10,7 @@ class MemoryStore:
 
     def __init__(self) -> None:
         self._data: dict[str, tuple[str, float | None]] = {}
+        self._sets: dict[str, tuple[set[str], float]] = {}
 
     def _alive(self, key: str) -> tuple[str, float | None] | None:
         item = self._data.get(key)
@@ -38,6 +39,7 @@ class MemoryStore:
 
     async def delete(self, key: str) -> None:
         self._data.pop(key, None)
+        self._sets.pop(key, None)
 
     async def incr(self, key: str, amount: int = 1, *, ttl: float | None = None) -> int:
         item = self._alive(key)
@@ -58,8 +60,34 @@ class MemoryStore:
         if item is not None and item[0] == value:
             del self._data[key]
 
+    def _alive_set(self, key: str) -> set[str] | None:
+        item = self._sets.get(key)
+        if item is None:
+            return None
+        if item[1] <= time.monotonic():
+            del self._sets[key]
+            return None
+        return item[0]
+
+    async def set_add(self, key: str, member: str, *, ttl: float) -> None:
+        """Add ``member`` to the set at ``key``; the set expires ``ttl`` after its last add."""
+        members = self._alive_set(key) or set()
+        members.add(member)
+        self._sets[key] = (members, time.monotonic() + ttl)
+
+    async def set_remove(self, key: str, member: str) -> None:
+        members = self._alive_set(key)
+        if members is not None:
+            members.discard(member)
+            if not members:
+                del self._sets[key]
+
+    async def set_members(self, key: str) -> set[str]:
+        return set(self._alive_set(key) or ())
+
     async def ping(self) -> bool:
         return True
 
     async def close(self) -> None:
         self._data.clear()
+        self._sets.clear()

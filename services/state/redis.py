@@ -62,6 +62,19 @@ class RedisStore:
     async def release_if_owner(self, key: str, value: str) -> None:
         await self._redis.eval(_RELEASE, 1, self._k(key), value)
 
+    async def set_add(self, key: str, member: str, *, ttl: float) -> None:
+        """Add ``member`` to the set at ``key``; the set expires ``ttl`` after its last add."""
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.sadd(self._k(key), member)
+            pipe.pexpire(self._k(key), max(1, int(ttl * 1000)))
+            await pipe.execute()
+
+    async def set_remove(self, key: str, member: str) -> None:
+        await self._redis.srem(self._k(key), member)
+
+    async def set_members(self, key: str) -> set[str]:
+        return set(await self._redis.smembers(self._k(key)))
+
     async def ping(self) -> bool:
         try:
             return bool(await self._redis.ping())

@@ -7,6 +7,7 @@ import { Api, ApiError } from "./api.js";
 import { setUpAuthForms } from "./auth-form.js";
 import { messageFor } from "./errors.js";
 import { config, renderInto, t } from "./i18n.js";
+import { InviteBanner } from "./invites.js";
 import { Session } from "./session.js";
 import { Connection } from "./socket.js";
 import { parseRoomStartParam, RoomView } from "./room.js";
@@ -52,6 +53,11 @@ class App {
     this.roomView = new RoomView($('[data-screen="room"]'), {
       api: this.api,
       onExit: () => this.leaveRoomPage(),
+    });
+    this.invites = new InviteBanner($("#invite-banner"), {
+      onOpen: (invite) => this.openRoom(invite.roomCode, invite.inviteCode ?? null, { push: true }),
+      // Already watching that room: nothing to open.
+      skip: (invite) => this.roomView.room?.id === invite.roomId,
     });
     $("#create-room-open").addEventListener("click", () => this.showCreate());
     $("#create-cancel").addEventListener("click", () => this.showHome());
@@ -269,6 +275,7 @@ class App {
     });
     delete status.dataset.clockSynced;
     render();
+    this.invites.watch(connection);
     connection.open();
   }
 
@@ -292,6 +299,7 @@ class App {
   }
 
   signOut() {
+    this.invites.watch(null);
     this.connection?.close();
     this.connection = null;
     this.session.signOut();

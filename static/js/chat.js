@@ -1,12 +1,18 @@
 // The room chat: a message list (text, and system lines like "joined" or "now playing") and
-// the composer. Sending goes through `send(text)`, which returns a promise of the message.
+// the composer. Sending goes through `send(text)`, which returns a promise of the message;
+// deleting through `remove(messageId)`, offered where `canDelete(authorId)` says so (one's own;
+// the host anyone's, a moderator members'); a deleted message stays as a tombstone.
 
 import { messageFor } from "./errors.js";
 import { config, t } from "./i18n.js";
-import { haptic } from "./telegram.js";
-import { avatarElement, formatClock } from "./ui.js";
+import { confirmAction, haptic } from "./telegram.js";
+import { avatarElement, formatClock, toast } from "./ui.js";
 
 const MAX_MESSAGES = 200;
+const TRASH_ICON =
+  '<svg viewBox="0 0 24 24" width="16" height="16" aria-hidden="true"><path d="M5 7h14M10 11v6M14 11v6' +
+  'M6.5 7l.8 12a2 2 0 0 0 2 1.9h5.4a2 2 0 0 0 2-1.9l.8-12M9.5 7V4.5h5V7" fill="none" stroke="currentColor"' +
+  ' stroke-width="1.8" stroke-linecap="round" stroke-linejoin="round"/></svg>';
 
 /** The line shown for a system message (kind other than "text"). */
 function systemText(message) {
@@ -27,12 +33,14 @@ function systemText(message) {
 }
 
 export class ChatView {
-  constructor(root, { send, me }) {
+  constructor(root, { send, remove, canDelete, me }) {
     this.list = root.querySelector("#chat-messages");
     this.form = root.querySelector("#chat-form");
     this.input = root.querySelector("#chat-input");
     this.error = root.querySelector("#chat-error");
     this.send = send;
+    this.remove = remove;
+    this.canDelete = canDelete;
     this.me = me;
     this.ids = new Set();
     this.form.addEventListener("submit", (event) => {
@@ -62,9 +70,36 @@ export class ChatView {
   markDeleted(messageId) {
     const item = this.list.querySelector(`[data-id="${CSS.escape(String(messageId))}"]`);
     if (!item) return;
+    item.querySelector(".chat__delete")?.remove();
+    if (item.classList.contains("chat__system")) {
+      item.textContent = t("chatDeleted");
+      return;
+    }
     item.classList.add("chat__message--deleted");
     const text = item.querySelector(".chat__text");
     if (text) text.textContent = t("chatDeleted");
+  }
+
+  /** Show the delete buttons where the user may delete (after a role change). */
+  updatePermissions() {
+    for (const button of this.list.querySelectorAll(".chat__delete")) {
+      button.hidden = !this.canDelete(Number(button.closest("li").dataset.userId));
+    }
+  }
+
+  async deleteMessage(messageId) {
+    haptic("light");
+    if (!(await confirmAction(t("deleteMessageConfirm")))) return;
+    try {
+      await this.remove(messageId);
+      this.markDeleted(messageId);
+      haptic("success");
+    } catch (error) {
+      haptic("error");
+      // Already gone (deleted by someone else a moment ago): show it as deleted.
+      if (error.code === "not_found") this.markDeleted(messageId);
+      else toast(messageFor(error));
+    }
   }
 
   render(message) {
@@ -77,6 +112,7 @@ export class ChatView {
     }
     const mine = message.user?.id === this.me.id;
     item.className = `chat__message${mine ? " chat__message--mine" : ""}`;
+    if (message.user) item.dataset.userId = String(message.user.id);
     if (!mine) item.append(avatarElement(message.user, "tiny"));
     const bubble = document.createElement("div");
     bubble.className = "chat__bubble";
@@ -96,7 +132,20 @@ export class ChatView {
     bubble.append(text, time);
     item.append(bubble);
     if (message.deleted) item.classList.add("chat__message--deleted");
+    else item.append(this.deleteButton(message));
     return item;
+  }
+
+  deleteButton(message) {
+    const button = document.createElement("button");
+    button.type = "button";
+    button.className = "icon-button icon-button--small chat__delete";
+    button.setAttribute("aria-label", t("deleteMessage"));
+    button.title = t("deleteMessage");
+    button.hidden = !this.canDelete(message.user?.id);
+    button.innerHTML = TRASH_ICON; // a constant, never user text
+    button.addEventListener("click", () => this.deleteMessage(message.id));
+    return button;
   }
 
   scrollToEnd() {

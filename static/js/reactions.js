@@ -1,5 +1,5 @@
 // Reactions: a row of emoji buttons under the chat; every reaction (ours and others') floats up
-// over the player for a moment.
+// over the player for a moment. Stored reactions come back later through replay().
 
 import { haptic } from "./telegram.js";
 
@@ -10,7 +10,7 @@ export class Reactions {
   constructor(root, { send }) {
     this.layer = root.querySelector("#reactions-float");
     this.send = send;
-    this.seen = new Set();
+    this.seen = new Set(); // ids shown live (sent or received): never replayed
     for (const button of root.querySelectorAll("#reactions-bar [data-emoji]")) {
       button.addEventListener("click", () => this.react(button.dataset.emoji));
     }
@@ -26,16 +26,26 @@ export class Reactions {
     }
   }
 
-  /** Float `reaction.emoji` over the player (once per reaction id). */
+  /** A live reaction (ours by ack, anyone's by broadcast): float it once per reaction id. */
   show(reaction) {
     if (reaction?.id !== undefined) {
       if (this.seen.has(reaction.id)) return;
       this.seen.add(reaction.id);
     }
+    this.float(reaction.emoji, { replay: false });
+  }
+
+  /** A stored reaction reached by the playhead; skipped if it was already shown live. */
+  replay(reaction) {
+    if (this.seen.has(reaction.id)) return;
+    this.float(reaction.emoji, { replay: true });
+  }
+
+  float(emoji, { replay }) {
     if (this.layer.children.length >= MAX_FLOATING) this.layer.firstElementChild.remove();
     const bubble = document.createElement("span");
-    bubble.className = "reactions-float__item";
-    bubble.textContent = reaction.emoji;
+    bubble.className = `reactions-float__item${replay ? " reactions-float__item--replay" : ""}`;
+    bubble.textContent = emoji;
     bubble.style.setProperty("--x", `${10 + Math.random() * 80}%`);
     bubble.style.setProperty("--drift", `${Math.round((Math.random() - 0.5) * 60)}px`);
     this.layer.append(bubble);

@@ -1,6 +1,7 @@
 // The room page: join (REST, then the socket's room:join snapshot), the player kept in sync by
 // SyncController, playback controls (who may use them follows the room's control mode), chat,
-// reactions, participants with the host's actions, the queue, settings and sharing.
+// reactions (live, and replayed at their media time), participants with the host's actions,
+// the queue, settings and sharing.
 //
 // Echo suppression (docs/rooms-protocol.md): the server does not send us the room:state our own
 // command caused; the command's ack carries that state and is applied like any other.
@@ -11,6 +12,7 @@ import { messageFor } from "./errors.js";
 import { config, t } from "./i18n.js";
 import { createPlayer } from "./players/index.js";
 import { Reactions } from "./reactions.js";
+import { ReactionReplay } from "./replay.js";
 import { expectedPosition, SyncController } from "./sync.js";
 import {
   confirmAction,
@@ -23,6 +25,7 @@ import {
 import { avatarElement, copyText, formatTime, toast } from "./ui.js";
 
 const UI_TICK_MS = 250;
+const UNWATCH_TIMEOUT_MS = 1500; // room:unwatch is a courtesy: never wait long for its ack
 const ROLE_LABELS = { host: "roleHost", moderator: "roleModerator" };
 
 /** Parse a start_param "room_<code>" or "room_<code>_<invite>" (invite codes may contain "_"). */
@@ -70,11 +73,19 @@ export class RoomView {
     this.chat = new ChatView(root, {
       me: null,
       send: (text) => this.command("chat:send", { text }),
+      remove: (messageId) => this.command("chat:delete", { messageId }),
+      canDelete: (authorId) => this.mayDeleteMessagesOf(authorId),
     });
     this.reactions = new Reactions(root, {
+      // With the item on screen: should the room have moved on, nothing is stored.
       send: (emoji) =>
-        this.command("reaction:send", { emoji, mediaTime: this.player?.currentTime() ?? 0 }),
+        this.command("reaction:send", {
+          emoji,
+          mediaTime: this.player?.currentTime() ?? 0,
+          ...(this.playerItemId !== null ? { mediaId: this.playerItemId } : {}),
+        }),
     });
+    this.replay = new ReactionReplay({ api, reactions: this.reactions });
     this.bindControls();
   }
 
@@ -103,7 +114,10 @@ export class RoomView {
     this.applyPlayback(data.playback, { force: true });
     this.listen();
     this.hideBack = showBackButton(() => this.exit());
-    this.timer = setInterval(() => this.renderTime(), UI_TICK_MS);
+    this.timer = setInterval(() => {
+      this.renderTime();
+      if (this.player?.ready()) this.replay.tick(this.player.currentTime());
+    }, UI_TICK_MS);
     this.joinSocket();
   }
 
@@ -120,8 +134,11 @@ export class RoomView {
       this.applySnapshot(snapshot);
     } catch (error) {
       console.warn("vmeste: room:join failed", error);
-      if (error.code === "forbidden" || error.code === "not_found") this.exit(messageFor(error));
-      else toast(messageFor(error));
+      if (error.code === "forbidden" || error.code === "not_found") {
+        this.exit(messageFor(error), { unwatch: false });
+      } else {
+        toast(messageFor(error));
+      }
     }
   }
 
@@ -178,8 +195,8 @@ export class RoomView {
     on("chat:message", (message) => this.chat.add(message));
     on("chat:deleted", ({ messageId }) => this.chat.markDeleted(messageId));
     on("reaction", (reaction) => this.reactions.show(reaction));
-    on("room:closed", () => this.exit(t("roomClosed")));
-    on("room:kicked", () => this.exit(t("youWereRemoved")));
+    on("room:closed", () => this.exit(t("roomClosed"), { unwatch: false }));
+    on("room:kicked", () => this.exit(t("youWereRemoved"), { unwatch: false }));
     const reportRtt = () => {
       if (this.room && this.connection.clockRtt !== null) {
         const rtt = Math.round(this.connection.clockRtt);
@@ -193,22 +210,32 @@ export class RoomView {
     this.offs.push(() => this.connection.removeEventListener("connect", rejoin));
   }
 
-  /** Leave the page (not the room): stop the player and listeners. */
-  close() {
+  /**
+   * Leave the page (not the room): stop the player and listeners. `unwatch` tells the server
+   * this connection no longer watches (room:unwatch: presence drops, membership stays); not
+   * waited for, so navigation never hangs on it.
+   */
+  close({ unwatch = true } = {}) {
     if (!this.room) return;
+    if (unwatch) {
+      this.connection
+        ?.request("room:unwatch", { roomId: this.room.id }, { timeout: UNWATCH_TIMEOUT_MS })
+        .catch(() => {});
+    }
     for (const off of this.offs) off();
     this.offs = [];
     clearInterval(this.timer);
     this.hideBack();
     this.hideBack = () => {};
     this.destroyPlayer();
+    this.replay.setItem(null, null);
     // Not room:leave: that ends the membership. Going back to the list keeps the room in
     // "My rooms"; only the "Leave the room" button leaves it.
     this.room = null;
   }
 
-  exit(message) {
-    this.close();
+  exit(message, { unwatch = true } = {}) {
+    this.close({ unwatch });
     if (message) toast(message);
     this.onExit(message);
   }
@@ -217,8 +244,21 @@ export class RoomView {
 
   get canControl() {
     if (!this.room) return false;
-    const role = this.room.myRole;
-    return role === "host" || role === "moderator" || this.room.controlMode === "everyone";
+    return this.moderates || this.room.controlMode === "everyone";
+  }
+
+  /** Host or moderator. */
+  get moderates() {
+    const role = this.room?.myRole;
+    return role === "host" || role === "moderator";
+  }
+
+  /** One's own messages; the host anyone's; a moderator those of members (as kicks go). */
+  mayDeleteMessagesOf(authorId) {
+    if (!this.room || !this.me) return false;
+    if (authorId === this.me.id || this.room.myRole === "host") return true;
+    if (this.room.myRole !== "moderator" || authorId === this.room.host?.id) return false;
+    return (this.participants.get(authorId)?.role ?? "member") === "member";
   }
 
   /** A new playback state: from the snapshot, a broadcast or our own command's ack. */
@@ -236,6 +276,7 @@ export class RoomView {
     const token = ++this.loadToken;
     this.destroyPlayer();
     this.playerItemId = mediaId;
+    this.replay.setItem(this.room.id, mediaId);
     const item = this.queue.find((entry) => entry.id === mediaId);
     this.$("#player-empty").hidden = mediaId !== null;
     if (mediaId === null) return;
@@ -347,6 +388,21 @@ export class RoomView {
       this.sync?.resync();
       toast(t("resynced"));
     });
+    const rate = this.$("#control-rate");
+    rate.addEventListener("change", () => {
+      haptic("selection");
+      if (!this.canControl) return;
+      this.playbackCommand("player:rate", { rate: Number(rate.value) }).then(() => {
+        rate.blur();
+        this.renderControls(); // a refused rate goes back to the room's
+      });
+    });
+    const back = this.$("#room-back");
+    back.hidden = isInsideTelegram(); // Telegram's own back button does it there
+    back.addEventListener("click", () => {
+      haptic("light");
+      this.exit();
+    });
     this.bindTabs();
     this.bindQueue();
     this.bindSettings();
@@ -401,6 +457,9 @@ export class RoomView {
     const live = this.player && !this.player.capabilities.seek;
     play.disabled = !can || !hasMedia;
     this.$("#control-seek").disabled = !can || !hasMedia || Boolean(live);
+    const rate = this.$("#control-rate");
+    rate.hidden = !can || !hasMedia || Boolean(live) || !this.player?.capabilities.rate;
+    if (document.activeElement !== rate) rate.value = String(this.playback?.rate ?? 1);
     this.$("#controls-note").hidden = can;
     this.$("#controls").dataset.live = String(Boolean(live));
     this.renderTime();
@@ -432,6 +491,7 @@ export class RoomView {
     this.$("#people-count").textContent = String(people.length || "");
     list.replaceChildren(...people.map((person) => this.personRow(person)));
     if (this.room) this.renderHeader();
+    this.chat.updatePermissions(); // who may delete whose messages follows the roles
   }
 
   personRow({ user, role }) {
@@ -526,8 +586,10 @@ export class RoomView {
   renderQueue() {
     const list = this.$("#queue");
     const can = this.canControl;
+    const upcoming = this.queue.filter((item) => item.id !== this.playback?.mediaId);
     const rows = this.queue.map((item) => {
       const li = document.createElement("li");
+      li.dataset.mediaId = String(item.id);
       const row = document.createElement("div");
       row.className = "list__row";
       if (item.id === this.playback?.mediaId) row.classList.add("list__row--current");
@@ -574,7 +636,11 @@ export class RoomView {
             })
             .catch((error) => toast(messageFor(error)));
         });
-        row.append(play, remove);
+        const index = upcoming.indexOf(item);
+        const canMove = (step) => index + step >= 0 && index + step < upcoming.length;
+        const move = (step) =>
+          this.moveButton(step, canMove(step), () => this.moveInQueue(upcoming, index, step));
+        row.append(move(-1), move(1), play, remove);
       }
       li.append(row);
       return li;
@@ -585,6 +651,41 @@ export class RoomView {
     this.$("#queue-form").hidden = !can;
     this.$("#queue-next").hidden = !can;
     this.$("#queue-vote-skip").hidden = can || !this.playback?.mediaId;
+  }
+
+  /** "Move up" (step -1) or "Move down" (step 1) for an upcoming queue item. */
+  moveButton(step, enabled, handler) {
+    const label = t(step < 0 ? "moveUp" : "moveDown");
+    const button = document.createElement("button");
+    button.type = "button";
+    button.className = "icon-button icon-button--small queue__move";
+    button.dataset.step = String(step);
+    button.setAttribute("aria-label", label);
+    button.title = label;
+    button.textContent = step < 0 ? "↑" : "↓";
+    button.disabled = !enabled;
+    button.addEventListener("click", handler);
+    return button;
+  }
+
+  /** Swap the upcoming item at `index` with its neighbour `step` (-1 up, 1 down). */
+  async moveInQueue(upcoming, index, step) {
+    const ids = upcoming.map((item) => item.id);
+    [ids[index], ids[index + step]] = [ids[index + step], ids[index]];
+    haptic("selection");
+    try {
+      const { queue } = await this.command("queue:reorder", { mediaIds: ids });
+      this.queue = queue;
+      this.renderQueue();
+      // Keep the keyboard focus with the moved item (same direction, else the other one).
+      const row = this.$(`#queue [data-media-id="${ids[index + step]}"]`);
+      const buttons = [...(row?.querySelectorAll(".queue__move") ?? [])];
+      const same = buttons.find((button) => button.dataset.step === String(step) && !button.disabled);
+      (same ?? buttons.find((button) => !button.disabled))?.focus();
+    } catch (error) {
+      haptic("error");
+      toast(messageFor(error));
+    }
   }
 
   bindQueue() {
@@ -693,7 +794,7 @@ export class RoomView {
     this.$("#room-close").addEventListener("click", async () => {
       if (!(await confirmAction(t("closeRoomConfirm")))) return;
       const result = await this.rest("POST", `/api/rooms/${this.room.id}/close`);
-      if (result) this.exit(t("roomClosed"));
+      if (result) this.exit(t("roomClosed"), { unwatch: false });
     });
   }
 
@@ -722,7 +823,7 @@ export class RoomView {
     const host = this.room.myRole === "host";
     if (!(await confirmAction(host ? t("leaveAsHostConfirm") : t("leaveConfirm")))) return;
     const result = await this.rest("POST", `/api/rooms/${this.room.id}/leave`);
-    if (result) this.exit();
+    if (result) this.exit(undefined, { unwatch: false });
   }
 }
 

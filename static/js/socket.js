@@ -70,14 +70,15 @@ export class Connection extends EventTarget {
   /**
    * Emit a client event and wait for its ack. Resolves to the ack without `ok`; rejects with
    * {code, message, details} (the server's error, or "network_error" on a timeout).
+   * `timeout` (ms) bounds the wait for the ack.
    */
-  async request(name, payload) {
+  async request(name, payload, { timeout = REQUEST_TIMEOUT_MS } = {}) {
     if (!this.socket?.connected) {
       throw Object.assign(new Error("not connected"), { code: "network_error" });
     }
     let ack;
     try {
-      ack = await this.socket.timeout(REQUEST_TIMEOUT_MS).emitWithAck(name, payload);
+      ack = await this.socket.timeout(timeout).emitWithAck(name, payload);
     } catch (error) {
       throw Object.assign(new Error(String(error?.message ?? error)), { code: "network_error" });
     }

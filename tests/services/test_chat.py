@@ -16,6 +16,7 @@ import pytest
 
 from models.rooms import ChatMessage, Room
 from models.users import User
+from services import chat
 from services.chat import (
     FLOOD_RATE,
     MAX_MESSAGE_LENGTH,
@@ -368,6 +369,34 @@ async def test_host_and_moderator_delete_any_message(cast: Cast) -> None:
     ]
 
 
+async def test_moderators_do_not_delete_the_hosts_or_other_moderators_messages(
+    cast: Cast,
+) -> None:
+    for user in (cast.boris, cast.carl):
+        await cast.run(
+            do_set_role(
+                cast.server.services,
+                room=cast.room,
+                acting_user=cast.anna,
+                target_id=user.id,
+                moderator=True,
+            )
+        )
+    hosts = await cast.send(cast.anna, "house rules")
+    peers = await cast.send(cast.boris, "a moderator's note")
+    for message in (hosts, peers):
+        with pytest.raises(Forbidden) as info:
+            await cast.delete(cast.carl, message.id)
+        assert info.value.message == "You cannot delete this person's messages."
+    rows = await cast.query(lambda: ChatMessage.filter(id__in=[hosts.id, peers.id]))
+    assert [r.deleted_at for r in rows] == [None, None]
+    assert cast.published("chat:deleted") == []
+    # The host deletes anyone's, moderators' included; everyone deletes their own.
+    await cast.delete(cast.anna, peers.id)
+    await cast.delete(cast.anna, hosts.id)
+    assert [e.payload["messageId"] for e in cast.published("chat:deleted")] == [peers.id, hosts.id]
+
+
 async def test_only_moderators_delete_system_messages(cast: Cast) -> None:
     joined = await cast.query(lambda: ChatMessage.filter(kind="joined").first())
     assert joined is not None
@@ -438,3 +467,61 @@ async def test_now_playing_system_message(cast: Cast) -> None:
     assert event.payload["data"] == {"mediaId": 7, "title": "Big {Buck} Bunny"}
     with pytest.raises(ValueError, match="kind"):
         await cast.run(do_system_message(cast.server.services, cast.room, "text"))
+
+
+# --- the sender cache (one look-up per room and user, dropped on every change) -----------------
+
+
+async def test_a_sender_cached_before_slow_mode_is_held_by_it(cast: Cast) -> None:
+    await cast.send(cast.boris, "cached")
+    await cast.set_slow_mode(30)
+    await cast.send(cast.boris, "first in slow mode")
+    with pytest.raises(RateLimited):
+        await cast.send(cast.boris, "second in slow mode")
+
+
+async def test_a_sender_promoted_after_caching_skips_slow_mode(cast: Cast) -> None:
+    await cast.set_slow_mode(30)
+    await cast.send(cast.carl, "as a member")
+    with pytest.raises(RateLimited):
+        await cast.send(cast.carl, "held")
+    await cast.run(
+        do_set_role(
+            cast.server.services,
+            room=cast.room,
+            acting_user=cast.anna,
+            target_id=cast.carl.id,
+            moderator=True,
+        )
+    )
+    assert (await cast.send(cast.carl, "as a moderator")).text == "as a moderator"
+
+
+async def test_a_cached_sender_who_left_cannot_send(cast: Cast) -> None:
+    from services.rooms import do_leave_room
+
+    await cast.send(cast.carl, "bye soon")
+    await cast.run(do_leave_room(cast.server.services, room=cast.room, acting_user=cast.carl))
+    with pytest.raises(Forbidden):
+        await cast.send(cast.carl, "still here?")
+
+
+async def test_a_sender_cached_just_before_a_kick_is_dropped_again(
+    cast: Cast, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A send that read the membership just before the kick and cached it just after: the
+    second deletion removes it."""
+    monkeypatch.setattr(chat, "REDELETE_AFTER", 0.2)
+    services = cast.server.services
+    stale = await cast.run(chat.access_sender(services, cast.room.id, cast.boris.id))
+    await cast.run(
+        do_kick(services, room=cast.room, acting_user=cast.anna, target_id=cast.boris.id)
+    )
+    await cast.run(
+        services.state.set(
+            chat._sender_key(cast.room.id, cast.boris.id), stale.dumps(), ttl=chat.SENDER_TTL
+        )
+    )
+    await asyncio.sleep(0.4)
+    with pytest.raises(Forbidden):
+        await cast.send(cast.boris, "sneaking in")

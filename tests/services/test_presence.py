@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
 from pathlib import Path
 
 import pytest
@@ -13,12 +15,15 @@ from services.presence import (
     do_connect,
     do_disconnect,
     do_forget_user,
+    do_heartbeat,
     do_set_rtt,
+    do_sweep_dead_processes,
     get_connected_user_ids,
     get_max_rtt,
     get_present_user_ids,
     ref,
 )
+from services.scheduler import Scheduler
 from tests.conftest import test_settings as make_settings
 
 
@@ -64,6 +69,32 @@ async def test_rtt_and_forgetting(services: Services) -> None:
 async def test_rooms_with_the_same_id_but_another_code_do_not_mix(services: Services) -> None:
     await do_connect(services, ref(3, "OldRoom1"), user_id=1, conn_id="a")
     assert await get_present_user_ids(services, ref(3, "NewRoom2")) == []
+
+
+async def test_sweep_drops_the_connections_of_a_dead_process_only(
+    services: Services, tmp_path: Path
+) -> None:
+    short = make_settings(
+        tmp_path, presence_heartbeat_seconds=0.05, presence_heartbeat_ttl_seconds=0.1
+    )
+    other = dataclasses.replace(services, settings=short, scheduler=Scheduler())
+    room = ref(4, "SweepMe2")
+    await do_heartbeat(other)
+    await do_heartbeat(services)
+    await do_connect(other, room, user_id=1, conn_id="x", rtt=90)
+    await do_connect(other, room, user_id=2, conn_id="y", rtt=300)
+    await do_connect(services, room, user_id=2, conn_id="z", rtt=40)
+    assert await do_sweep_dead_processes(services) == []  # both alive
+    await asyncio.sleep(0.15)  # the other one's heartbeat expires
+
+    assert await do_sweep_dead_processes(services) == [other.scheduler.process_id]
+    # User 1 lost his only connection: away, inside the grace (this process holds the timer).
+    assert await get_connected_user_ids(services, room) == {2}
+    assert sorted(await get_present_user_ids(services, room)) == [1, 2]
+    assert services.scheduler.pending("member-away:4:SweepMe2:1")
+    assert await get_max_rtt(services, room) == 40
+    assert await do_sweep_dead_processes(services) == []  # once
+    await other.scheduler.close()
 
 
 @pytest.mark.parametrize(

@@ -8,9 +8,10 @@ import uuid
 from collections.abc import AsyncIterator
 
 import pytest
+from limits import parse
 
 from services.errors import RateLimited
-from services.ratelimit import RateLimiter
+from services.ratelimit import SWEEP_EVERY, MemoryWindows, RateLimiter
 from tests.conftest import REDIS_URL
 
 DOWN_REDIS_URL = "redis://127.0.0.1:1/0"
@@ -81,3 +82,40 @@ async def test_redis_down_falls_back_to_memory(caplog: pytest.LogCaptureFixture)
         assert len(warnings) == 1, "one warning per outage, not one per request"
     finally:
         await limiter.close()
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_memory_window_moves_and_says_when_a_slot_frees() -> None:
+    clock = FakeClock()
+    windows = MemoryWindows(clock)
+    item = parse("2/10second")
+    assert windows.hit(item, ("a",)) is None
+    clock.now += 4
+    assert windows.hit(item, ("a",)) is None
+    clock.now += 1
+    # The first hit leaves the window 10 s after it was made: 5 s from now.
+    assert windows.hit(item, ("a",)) == 5
+    clock.now += 5
+    assert windows.hit(item, ("a",)) is None  # a moving window, not a fixed one
+    assert windows.hit(item, ("a",)) == 4
+
+
+def test_memory_window_sweep_forgets_idle_keys_only() -> None:
+    clock = FakeClock()
+    windows = MemoryWindows(clock)
+    short, long = parse("1/second"), parse("1/hour")
+    for i in range(1000):
+        windows.hit(short, (str(i),))
+    windows.hit(long, ("kept",))
+    assert len(windows) == 1001
+    clock.now += SWEEP_EVERY + 1
+    windows.hit(short, ("new",))  # a hit runs the sweep when it is due
+    assert len(windows) == 2
+    assert windows.hit(long, ("kept",)) is not None  # still limited after the sweep

@@ -13,7 +13,7 @@ import pytest
 
 from models.rooms import MediaItem, Reaction, Room
 from models.users import User
-from services.errors import Forbidden, RateLimited, ValidationError
+from services.errors import Forbidden, MediaChanged, RateLimited, ValidationError
 from services.events import Event
 from services.playback import do_enqueue, do_load, do_queue_remove
 from services.reactions import (
@@ -51,7 +51,9 @@ class Cast:
     async def query(self, query: Callable[[], Awaitable[T]]) -> T:
         return await in_server(self.server, query)
 
-    async def react(self, user: User, emoji: Any = "🔥", media_time: Any = 12.5) -> Reaction:
+    async def react(
+        self, user: User, emoji: Any = "🔥", media_time: Any = 12.5, **extra: Any
+    ) -> Reaction:
         return await self.run(
             do_react(
                 self.server.services,
@@ -59,6 +61,7 @@ class Cast:
                 acting_user=user,
                 emoji=emoji,
                 media_time=media_time,
+                **extra,
             )
         )
 
@@ -197,6 +200,29 @@ async def test_reaction_goes_to_the_item_loaded_now(cast: Cast) -> None:
     await cast.load(second)
     assert (await cast.react(cast.boris)).media_id == second.id
     assert [e.payload["mediaId"] for e in cast.published()] == [first.id, third.id, second.id]
+
+
+async def test_reaction_to_an_item_no_longer_on_screen_is_refused(cast: Cast) -> None:
+    first = await cast.add_media("first")
+    second = await cast.add_media("second")
+    assert (await cast.react(cast.boris, media_id=first.id)).media_id == first.id
+    await cast.load(second)  # the room moved on while Boris's reaction was on its way
+    with pytest.raises(MediaChanged) as info:
+        await cast.react(cast.boris, "😂", 590.0, media_id=first.id)
+    assert info.value.code == "media_changed"
+    assert info.value.http_status == 409
+    assert info.value.to_dict()["details"] == {"field": "mediaId", "currentMediaId": second.id}
+    assert (await cast.react(cast.boris, media_id=second.id)).media_id == second.id
+    await cast.remove(second)  # nothing on screen: an item named is not there either
+    with pytest.raises(MediaChanged) as info:
+        await cast.react(cast.boris, media_id=second.id)
+    assert info.value.data["currentMediaId"] is None
+    for garbage in ("1", True, -1, 2**40):
+        with pytest.raises(ValidationError) as bad:
+            await cast.react(cast.boris, media_id=garbage)
+        assert bad.value.data["field"] == "mediaId"
+    assert [e.payload["mediaId"] for e in cast.published()] == [first.id, second.id]
+    assert await cast.query(lambda: Reaction.all().count()) == 2
 
 
 async def test_outsiders_and_kicked_members_cannot_react(cast: Cast) -> None:

@@ -19,9 +19,8 @@ import socketio
 
 from models.rooms import Room, Visibility
 from models.users import User
-from services.rooms import do_create_room, do_kick
+from services.rooms import do_close_room, do_create_room, do_kick, do_update_settings
 from tests.conftest import Account, SioFactory, register
-from tests.webapp.helpers import in_server
 from webapp.server import Server
 
 ROOM_EVENTS = ("chat:message", "chat:deleted", "reaction")
@@ -163,9 +162,13 @@ async def test_payload_that_is_not_an_object(scene: Scene) -> None:
 
 
 async def test_slow_mode_is_acked_as_rate_limited(scene: Scene) -> None:
-    await in_server(
-        scene.server, lambda: Room.filter(id=scene.room.id).update(slow_mode_seconds=30)
-    )
+    async def slow_mode() -> None:
+        host = await User.get(id=scene.anna.account.id)
+        await do_update_settings(
+            scene.server.services, room=scene.room, acting_user=host, slow_mode_seconds=30
+        )
+
+    await scene.server.run(slow_mode())
     first = await scene.boris.call("chat:send", {"roomId": scene.room.id, "text": "one"})
     assert first["ok"] is True
     second = await scene.boris.call("chat:send", {"roomId": scene.room.id, "text": "two"})
@@ -275,3 +278,15 @@ async def test_kicked_member_neither_sends_nor_receives(scene: Scene) -> None:
     await _eventually(lambda: len(scene.anna.received["chat:message"]) == 2)
     await scene.boris.barrier()
     assert [m["kind"] for m in scene.boris.received["chat:message"]] == []
+
+
+async def test_closed_room_takes_no_messages(scene: Scene) -> None:
+    """The one-query membership look-up of the send path still sees that the room closed."""
+    await scene.server.run(
+        do_close_room(scene.server.services, room=scene.room, reason="closed_by_host")
+    )
+    refused = await scene.boris.call("chat:send", {"roomId": scene.room.id, "text": "anyone?"})
+    assert refused["ok"] is False
+    assert refused["error"]["code"] == "not_found"
+    by_code = await scene.anna.call("chat:send", {"roomId": scene.room.code, "text": "anyone?"})
+    assert by_code["error"]["code"] == "not_found"

@@ -16,7 +16,7 @@ import socketio
 from models.rooms import ControlMode, MediaItem, Room
 from models.users import User
 from services.rooms import do_create_room, do_kick
-from tests.conftest import Account, ServerFactory, SioFactory, register
+from tests.conftest import REDIS_URL, Account, ServerFactory, SioFactory, register
 from webapp.server import Server
 
 YT = "https://www.youtube.com/watch?v=dQw4w9WgXcQ"
@@ -242,6 +242,101 @@ async def test_host_away_closes_the_room(
     # Closed: its Socket.IO room is gone too, and joining is refused.
     ack = await guest.call("room:join", {"roomId": room.id})
     assert ack["error"]["code"] == "not_found"
+
+
+# --- room:unwatch ------------------------------------------------------------------------------
+
+
+async def test_unwatch_drops_the_socket_and_the_user_leaves_after_the_grace(
+    make_server: ServerFactory, anna: Account, boris: Account, sio_client: SioFactory
+) -> None:
+    server = await make_server(member_grace_seconds=0.3)
+    room = await create_room(server, anna, media_url=YT)
+    host = await connect(sio_client, anna, url=server.url)
+    await join(host, room)
+    guest = await connect(sio_client, boris, url=server.url)
+    await join(guest, room)
+    await eventually(lambda: len(host.of("participant:joined")) == 1)
+
+    ack = await guest.call("room:unwatch", {"roomId": room.id})
+    assert ack == {"ok": True}
+    # Out of room:<id> at once: the room's events stop reaching this socket.
+    assert (await host.call("player:play", {"roomId": room.id}))["ok"] is True
+    await asyncio.sleep(0.15)
+    assert guest.of("room:state") == []
+    assert host.of("participant:left") == []  # still inside the grace
+    await eventually(
+        lambda: host.of("participant:left") == [{"roomId": room.id, "userId": boris.id}]
+    )
+    snap = await join(host, room)
+    assert [p["user"]["id"] for p in snap["participants"]] == [anna.id]
+    assert snap["room"]["memberCount"] == 1
+    # The socket is still connected and may come back (announced again, a new arrival).
+    snap = await join(guest, room)
+    assert {p["user"]["id"] for p in snap["participants"]} == {anna.id, boris.id}
+    await eventually(lambda: len(host.of("participant:joined")) == 2)
+
+
+async def test_unwatch_then_join_within_the_grace_is_not_a_leave(
+    make_server: ServerFactory, anna: Account, boris: Account, sio_client: SioFactory
+) -> None:
+    server = await make_server(member_grace_seconds=0.4)
+    room = await create_room(server, anna)
+    host = await connect(sio_client, anna, url=server.url)
+    await join(host, room)
+    guest = await connect(sio_client, boris, url=server.url)
+    await join(guest, room)
+    laptop = await connect(sio_client, boris, url=server.url)
+    await join(laptop, room)
+    await eventually(lambda: len(host.of("participant:joined")) == 1)
+
+    # Another connection of the same user keeps him present.
+    assert (await laptop.call("room:unwatch", {"roomId": room.code}))["ok"] is True
+    await asyncio.sleep(0.6)
+    assert host.of("participant:left") == []
+    # The last one goes, and comes back inside the grace: neither a leave nor an arrival.
+    assert (await guest.call("room:unwatch", {"roomId": room.id}))["ok"] is True
+    await asyncio.sleep(0.1)
+    await join(guest, room)
+    await asyncio.sleep(0.6)
+    assert host.of("participant:left") == []
+    assert len(host.of("participant:joined")) == 1
+    # A disconnect after an unwatch changes nothing for the room it left.
+    await laptop.client.disconnect()
+    await asyncio.sleep(0.6)
+    assert host.of("participant:left") == []
+
+
+async def test_host_unwatch_starts_the_host_grace(
+    make_server: ServerFactory, anna: Account, boris: Account, sio_client: SioFactory
+) -> None:
+    server = await make_server(member_grace_seconds=0.2, host_grace_seconds=0.3)
+    room = await create_room(server, anna)
+    host = await connect(sio_client, anna, url=server.url)
+    await join(host, room)
+    guest = await connect(sio_client, boris, url=server.url)
+    await join(guest, room)
+    assert (await host.call("room:unwatch", {"roomId": room.id}))["ok"] is True
+    await eventually(
+        lambda: guest.of("participant:left") == [{"roomId": room.id, "userId": anna.id}]
+    )
+    await eventually(
+        lambda: guest.of("room:closed") == [{"roomId": room.id, "reason": "host_left"}]
+    )
+    assert host.of("room:closed") == []  # it had stopped watching
+
+
+async def test_unwatch_of_a_room_not_joined_is_a_no_op(
+    server: Server, sio_client: SioFactory, anna: Account
+) -> None:
+    room = await create_room(server, anna)
+    rec = await connect(sio_client, anna)
+    assert await rec.call("room:unwatch", {"roomId": room.id}) == {"ok": True}
+    assert await rec.call("room:unwatch", {"roomId": 999}) == {"ok": True}
+    ack = await rec.call("room:unwatch", {})
+    assert ack["error"]["code"] == "validation_error"
+    ack = await rec.call("room:unwatch", "nope")
+    assert ack["error"]["code"] == "validation_error"
 
 
 # --- playback ----------------------------------------------------------------------------------
@@ -567,3 +662,30 @@ async def test_kicked_client_stops_receiving_room_events(
     assert guest.of("room:state") == []
     ack = await guest.call("room:join", {"roomId": room.id})
     assert ack["error"]["code"] == "forbidden"
+
+
+async def test_unwatch_and_join_sent_together_leave_the_socket_in_the_room(
+    make_server: ServerFactory, anna: Account, boris: Account, sio_client: SioFactory
+) -> None:
+    """Back to the list and straight into the room again: the two events of one socket are
+    handled in the order they were sent, so the socket ends up watching (on Redis, where both
+    wait on the network and would otherwise interleave)."""
+    server = await make_server(redis_url=REDIS_URL, member_grace_seconds=0.3)
+    room = await create_room(server, anna)
+    host = await connect(sio_client, anna, url=server.url)
+    await join(host, room)
+    guest = await connect(sio_client, boris, url=server.url)
+    await join(guest, room)
+    for _ in range(5):
+        unwatched, joined = await asyncio.gather(
+            guest.call("room:unwatch", {"roomId": room.id}),
+            guest.call("room:join", {"roomId": room.id}),
+        )
+        assert unwatched["ok"] is True
+        assert joined["ok"] is True
+    assert (await host.call("chat:send", {"roomId": room.id, "text": "still there?"}))["ok"]
+    await eventually(lambda: [m["text"] for m in guest.of("chat:message")] == ["still there?"])
+    await asyncio.sleep(0.8)  # past the member grace: presence must still count him
+    assert host.of("participant:left") == []
+    snap = await join(host, room)
+    assert {p["user"]["id"] for p in snap["participants"]} == {anna.id, boris.id}

@@ -4,7 +4,10 @@ visibility, capacity, invites, moderation, settings and the host's grace period.
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -236,6 +239,82 @@ async def test_mine_lists_my_open_rooms(
     assert status == 200, data
     assert [room["id"] for room in data["rooms"]] == [own["id"], other["id"]]
     assert data["rooms"][1]["myRole"] == "member"
+
+
+class QueryCounter(logging.Handler):
+    """Counts the SQL statements Tortoise runs (it logs each one on ``tortoise.db_client``)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.statements: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        message = record.getMessage()
+        if message.lstrip().upper().startswith(("SELECT", "INSERT", "UPDATE", "DELETE")):
+            self.statements.append(message)
+
+
+@contextmanager
+def counting_queries() -> Iterator[QueryCounter]:
+    logger = logging.getLogger("tortoise.db_client")
+    counter, level, propagate = QueryCounter(), logger.level, logger.propagate
+    logger.addHandler(counter)
+    logger.setLevel(logging.DEBUG)
+    logger.propagate = False  # keep the statements out of pytest's captured log
+    try:
+        yield counter
+    finally:
+        logger.removeHandler(counter)
+        logger.setLevel(level)
+        logger.propagate = propagate
+
+
+async def _queries_for(http: aiohttp.ClientSession, account: Account, path: str) -> int:
+    with counting_queries() as counter:
+        status, data = await call(http, "GET", path, account)
+    assert status == 200, data
+    return len(counter.statements)
+
+
+async def test_lists_cost_the_same_queries_for_two_rooms_or_twenty(db_server: Server) -> None:
+    async with aiohttp.ClientSession(base_url=db_server.url) as http:
+        anna, boris, vera = await users(http, "lister", 3)
+        first = await create_room(http, anna, title="Room 0", url=YOUTUBE)
+        second = await create_room(http, boris, title="Room 1")
+        await joined(http, anna, second)
+        await joined(http, vera, second)
+        few = {
+            path: await _queries_for(http, anna, path) for path in ("/api/rooms", "/api/rooms/mine")
+        }
+        for i in range(2, 20):
+            room = await create_room(http, boris if i % 2 else vera, title=f"Room {i}")
+            await joined(http, anna, room)
+        many = {
+            path: await _queries_for(http, anna, path) for path in ("/api/rooms", "/api/rooms/mine")
+        }
+        assert many == few
+        assert many["/api/rooms"] <= 6, many  # user, count, page, hosts, members, my roles
+        assert many["/api/rooms/mine"] <= 5, many
+
+        # The list shows each room exactly as its own page does.
+        data = ok(await call(http, "GET", "/api/rooms", anna))
+        assert len(data["rooms"]) == 20
+        for listed in data["rooms"]:
+            own = ok(await get_room(http, anna, listed["id"]))["room"]
+            assert listed == own
+        by_id = {room["id"]: room for room in data["rooms"]}
+        assert by_id[second["id"]]["memberCount"] == 3
+        assert by_id[second["id"]]["host"]["id"] == boris.id
+        assert by_id[second["id"]]["myRole"] == "member"
+        assert by_id[first["id"]]["myRole"] == "host"
+        assert by_id[first["id"]]["currentKind"] == "youtube"
+        assert by_id[first["id"]]["inviteCode"] == first["inviteCode"]
+        mine = ok(await call(http, "GET", "/api/rooms/mine", vera))["rooms"]
+        assert {room["id"] for room in mine} == {second["id"]} | {
+            room["id"] for room in data["rooms"] if room["host"]["id"] == vera.id
+        }
+        outsider = ok(await call(http, "GET", "/api/rooms", vera))["rooms"]
+        assert all(("inviteCode" in room) == (room["myRole"] is not None) for room in outsider)
 
 
 # --- get and private rooms --------------------------------------------------------------------

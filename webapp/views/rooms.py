@@ -66,10 +66,6 @@ def _float_param(request: web.Request, name: str, default: float) -> float:
         raise ValidationError(field=name, reason="must be a number") from None
 
 
-async def _payloads(room_list: list[Any], viewer: Any) -> list[dict[str, Any]]:
-    return [await rooms.room_payload(room, viewer=viewer) for room in room_list]
-
-
 async def create(request: web.Request) -> web.Response:
     user = await requester(request)
     body = await parse_body(request, CreateRoomBody)
@@ -92,12 +88,14 @@ async def list_public(request: web.Request) -> web.Response:
         limit=_int_param(request, "limit", 20),
         offset=_int_param(request, "offset", 0),
     )
-    return web.json_response({"rooms": await _payloads(page.rooms, user), "total": page.total})
+    payloads = await rooms.room_payloads(page.rooms, viewer=user)
+    return web.json_response({"rooms": payloads, "total": page.total})
 
 
 async def mine(request: web.Request) -> web.Response:
     user = await requester(request)
-    return web.json_response({"rooms": await _payloads(await rooms.get_user_rooms(user), user)})
+    found = await rooms.get_user_rooms(user)
+    return web.json_response({"rooms": await rooms.room_payloads(found, viewer=user)})
 
 
 async def detail(request: web.Request) -> web.Response:

@@ -1,0 +1,154 @@
+"""Socket.IO fan-out that builds a room broadcast once and writes the same bytes to every socket.
+
+python-socketio's stock ``AsyncManager.emit`` encodes the packet once but then creates one
+asyncio task per recipient, each going through engineio's ``send_packet`` → ``socket.send`` (a
+ping-timeout check, an awaited ``queue.put``, a log call), and each socket's writer task wakes
+through ``asyncio.wait_for`` (one more task) to frame and write it. At rooms of 50 and 10,000
+deliveries a second that saturated our hub (docs/performance.md).
+
+Here the WebSocket frame itself is built once per broadcast (server frames are unmasked, so
+every recipient gets the same bytes) and written straight to each idle socket's transport. A
+socket is idle when its engineio writer is parked on an empty send queue and its transport's
+buffer is small; any other socket (writer busy, client slow, upgrade not done) gets the packet on
+its queue as before, so per-socket order is kept and backpressure still goes through aiohttp's
+drain. WebSocket compression is off: a per-socket deflate context costs memory on every
+connection and CPU on every delivery, for chat lines of a few dozen bytes.
+
+``FrameOnceRedisManager`` keeps ``AsyncRedisManager``'s cross-process publishing: the frame-once
+emit sits below the pub/sub layer in the MRO, so it runs in every process for its local sockets.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import struct
+from typing import Any
+
+import socketio
+from aiohttp import web
+from engineio import packet as eio_packet
+from engineio.async_drivers.aiohttp import WebSocket as EngineIOWebSocket
+from socketio import packet as sio_packet
+
+#: A socket whose transport holds more than this many unsent bytes is written through its
+#: queue (and aiohttp's drain) rather than directly.
+DIRECT_WRITE_LIMIT = 64 * 1024
+_OPCODE_TEXT = 0x1
+_FIN = 0x80
+
+
+def text_frame(text: str) -> bytes:
+    """One unmasked, uncompressed WebSocket text frame (RFC 6455 §5.2), as a server sends."""
+    payload = text.encode()
+    length = len(payload)
+    first = _FIN | _OPCODE_TEXT
+    if length < 126:
+        header = struct.pack("!BB", first, length)
+    elif length < 65536:
+        header = struct.pack("!BBH", first, 126, length)
+    else:
+        header = struct.pack("!BBQ", first, 127, length)
+    return header + payload
+
+
+class DirectWebSocket(EngineIOWebSocket):
+    """engineio's aiohttp WebSocket without compression, telling its engineio socket where to
+    write frames directly (``direct_ws``, ``direct_transport``)."""
+
+    async def __call__(self, environ: dict[str, Any]) -> web.WebSocketResponse:
+        request: web.Request = environ["aiohttp.request"]
+        self._sock = web.WebSocketResponse(
+            max_msg_size=self.server.max_http_buffer_size, compress=False
+        )
+        await self._sock.prepare(request)
+        self.environ = environ
+        eio_socket = getattr(self.handler, "__self__", None)
+        if eio_socket is not None and request.transport is not None:
+            eio_socket.direct_ws = self._sock
+            eio_socket.direct_transport = request.transport
+        await self.handler(self)
+        return self._sock
+
+
+def install_direct_websocket(sio: socketio.AsyncServer) -> None:
+    """Make ``sio``'s engineio server open its WebSockets through :class:`DirectWebSocket`."""
+    sio.eio._async = {**sio.eio._async, "websocket": DirectWebSocket}
+
+
+def _write_direct(socket: Any, frame: bytes) -> bool:
+    """Write ``frame`` to an idle socket's transport; ``False`` when it must be queued."""
+    transport = getattr(socket, "direct_transport", None)
+    if transport is None or transport.is_closing() or socket.direct_ws.closed:
+        return False
+    queue: asyncio.Queue[Any] = socket.queue
+    # The writer is parked on queue.get() with nothing queued: nothing of this socket is
+    # waiting to be written, so writing now keeps the order.
+    if not queue.empty() or not queue._getters:  # type: ignore[attr-defined]
+        return False
+    if transport.get_write_buffer_size() > DIRECT_WRITE_LIMIT:
+        return False
+    transport.write(frame)
+    return True
+
+
+class FrameOnceManager(socketio.AsyncManager):
+    #: Deliveries written directly and through socket queues (for benchmarks and tests).
+    direct_writes = 0
+    queued_writes = 0
+
+    async def emit(
+        self,
+        event: str,
+        data: Any,
+        namespace: str,
+        room: Any = None,
+        skip_sid: Any = None,
+        callback: Any = None,
+        to: Any = None,
+        **kwargs: Any,
+    ) -> None:
+        room = to or room
+        if callback is not None:
+            # A per-recipient ack id: each packet differs (python-socketio's own path).
+            await super().emit(
+                event, data, namespace, room=room, skip_sid=skip_sid, callback=callback, **kwargs
+            )
+            return
+        if namespace not in self.rooms:
+            return
+        if isinstance(data, tuple):
+            args = list(data)
+        elif data is not None:
+            args = [data]
+        else:
+            args = []
+        skip = set(skip_sid) if isinstance(skip_sid, list) else {skip_sid}
+        encoded = self.server.packet_class(
+            sio_packet.EVENT, namespace=namespace, data=[event, *args]
+        ).encode()
+        packets = [
+            eio_packet.Packet(eio_packet.MESSAGE, p)
+            for p in (encoded if isinstance(encoded, list) else [encoded])
+        ]
+        # Only a lone text packet (no binary attachments) can go out as one prebuilt frame.
+        frame = text_frame(packets[0].encode()) if len(packets) == 1 else None
+        sockets = self.server.eio.sockets
+        direct = queued = 0
+        for sid, eio_sid in self.get_participants(namespace, room):
+            if sid in skip:
+                continue
+            socket = sockets.get(eio_sid)
+            if socket is None or socket.closed:
+                continue
+            if frame is not None and _write_direct(socket, frame):
+                direct += 1
+                continue
+            for pkt in packets:
+                socket.queue.put_nowait(pkt)
+            queued += 1
+        FrameOnceManager.direct_writes += direct
+        FrameOnceManager.queued_writes += queued
+
+
+class FrameOnceRedisManager(socketio.AsyncRedisManager, FrameOnceManager):
+    """Redis pub/sub across processes; each process delivers to its sockets frame-once."""
