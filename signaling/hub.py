@@ -32,6 +32,32 @@ DisconnectHook = Callable[[str], Awaitable[None]]
 EventHook = Callable[[Event], Awaitable[None]]
 
 
+#: What a socket's WSGI-style environ keeps once it is connected (see :func:`_trim_environ`).
+ENVIRON_KEPT = frozenset(
+    {
+        "REQUEST_METHOD",
+        "PATH_INFO",
+        "QUERY_STRING",
+        "REMOTE_ADDR",
+        "HTTP_X_FORWARDED_FOR",
+        "HTTP_X_REAL_IP",
+        "HTTP_USER_AGENT",
+        "aiohttp.request",
+    }
+)
+
+
+def _trim_environ(environ: dict[str, Any]) -> None:
+    """Drop all but :data:`ENVIRON_KEPT` from a connected socket's environ, in place.
+
+    engineio builds the environ (every request header again, as ``HTTP_*`` strings) and
+    python-socketio keeps it for the socket's lifetime (``sio.get_environ``), ~1.5 KB per
+    connection; nothing here reads it after ``connect``. ``clear()`` frees the dict's table."""
+    kept = {key: environ[key] for key in ENVIRON_KEPT if key in environ}
+    environ.clear()
+    environ.update(kept)
+
+
 def user_room(user_id: int) -> str:
     return f"user:{user_id}"
 
@@ -75,6 +101,8 @@ class Hub:
             raise socketio.exceptions.ConnectionRefusedError(exc.message, exc.to_dict()) from None
         await self.sio.save_session(sid, {"user_id": user.id})
         await self.sio.enter_room(sid, user_room(user.id))
+        if isinstance(environ, dict):
+            _trim_environ(environ)
 
     async def _disconnect(self, sid: str, reason: Any = None) -> None:
         self._ordered.pop(sid, None)

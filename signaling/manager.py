@@ -21,11 +21,13 @@ emit sits below the pub/sub layer in the MRO, so it runs in every process for it
 from __future__ import annotations
 
 import asyncio
+import functools
 import struct
 from typing import Any
 
 import socketio
 from aiohttp import web
+from engineio import exceptions as eio_exceptions
 from engineio import packet as eio_packet
 from engineio.async_drivers.aiohttp import WebSocket as EngineIOWebSocket
 from socketio import packet as sio_packet
@@ -51,9 +53,102 @@ def text_frame(text: str) -> bytes:
     return header + payload
 
 
+class _Unsent:
+    """A queued packet as engineio's writer sees it: ``encode()`` hands the packet's text over
+    once and lets go of the packet.
+
+    engineio's writer keeps its last batch of packets (``packets``, ``pkt``) in its locals until
+    the next batch arrives, which on a quiet socket is the next ping, 20 s later. The last
+    packet a socket was sent through its queue is usually the ``room:join`` ack carrying the
+    whole room (several KiB, held twice: the Socket.IO text and engineio's ``encode_cache``);
+    through this wrapper the writer keeps only the empty wrapper. A broadcast packet shared by
+    several queues (``FrameOnceManager.emit``) is only let go of by each wrapper, not cleared."""
+
+    __slots__ = ("_pkt",)
+
+    def __init__(self, pkt: Any) -> None:
+        self._pkt = pkt
+
+    def encode(self, *args: Any, **kwargs: Any) -> Any:
+        pkt, self._pkt = self._pkt, None
+        return pkt.encode(*args, **kwargs)
+
+
+class _NoJoin:
+    """Stands in for ``asyncio.Queue._finished``: nobody joins a send queue."""
+
+    __slots__ = ()
+
+    def set(self) -> None:
+        pass
+
+    def clear(self) -> None:
+        pass
+
+
+_NO_JOIN = _NoJoin()
+
+
+class _SendQueue(asyncio.Queue):  # type: ignore[type-arg]
+    """The send queue of a socket that is WebSocket from its first request (never polls):
+    what its writer takes out is wrapped in :class:`_Unsent` (``None``, the writer's stop
+    signal, is passed through).
+
+    It is unbounded, so ``put`` never waits and the putters' deque stays empty, and nothing
+    ``join()``s it: neither that deque nor the ``join`` event (with its own deque) is kept,
+    ~1.6 KB per connection."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._putters = ()  # type: ignore[assignment]
+        self._finished = _NO_JOIN  # type: ignore[assignment]
+
+    async def join(self) -> None:
+        raise NotImplementedError("a socket's send queue is not joined")
+
+    def _get(self) -> Any:
+        item = self._queue.popleft()  # type: ignore[attr-defined]
+        return item if item is None else _Unsent(item)
+
+    @classmethod
+    def taking_over(cls, queue: asyncio.Queue[Any]) -> _SendQueue:
+        new = cls()
+        while not queue.empty():
+            new.put_nowait(queue.get_nowait())
+        return new
+
+
 class DirectWebSocket(EngineIOWebSocket):
     """engineio's aiohttp WebSocket without compression, telling its engineio socket where to
-    write frames directly (``direct_ws``, ``direct_transport``)."""
+    write frames directly (``direct_ws``, ``direct_transport``). A socket that connected over
+    WebSocket directly (no long-polling before, so nothing waits on its queue yet) gets a
+    :class:`_SendQueue`."""
+
+    @staticmethod
+    async def _poll(socket: Any) -> list[Any]:
+        """engineio's ``AsyncSocket.poll`` with ``asyncio.timeout`` instead of
+        ``asyncio.wait_for``, which wraps ``queue.get()`` in one more task per socket."""
+        queue = socket.queue
+        try:
+            async with asyncio.timeout(socket.server.ping_interval + socket.server.ping_timeout):
+                first = await queue.get()
+            queue.task_done()
+        except (TimeoutError, asyncio.CancelledError):
+            raise eio_exceptions.QueueEmpty() from None
+        if first is None:
+            return []
+        packets = [first]
+        while True:
+            try:
+                pkt = queue.get_nowait()
+            except asyncio.QueueEmpty:
+                break
+            queue.task_done()
+            if pkt is None:
+                queue.put_nowait(None)
+                break
+            packets.append(pkt)
+        return packets
 
     async def __call__(self, environ: dict[str, Any]) -> web.WebSocketResponse:
         request: web.Request = environ["aiohttp.request"]
@@ -66,6 +161,10 @@ class DirectWebSocket(EngineIOWebSocket):
         if eio_socket is not None and request.transport is not None:
             eio_socket.direct_ws = self._sock
             eio_socket.direct_transport = request.transport
+        if eio_socket is not None and not eio_socket.connected:
+            # No await from here to the writer's start: nothing is put on the old queue after.
+            eio_socket.queue = _SendQueue.taking_over(eio_socket.queue)
+            eio_socket.poll = functools.partial(self._poll, eio_socket)
         await self.handler(self)
         return self._sock
 

@@ -74,3 +74,52 @@ async def test_a_burst_reaches_every_member_complete_and_in_order(
     else:
         assert direct_writes == 0
         assert queued_writes >= 2 * len(texts)
+
+
+async def test_the_send_queue_hands_each_packet_over_once_and_keeps_none_of_them() -> None:
+    import gc
+    import weakref
+
+    from engineio import packet as eio_packet
+
+    queue = manager._SendQueue()
+    pkt = eio_packet.Packet(eio_packet.MESSAGE, "2" + "x" * 10_000)
+    ref = weakref.ref(pkt)
+    queue.put_nowait(pkt)
+    queue.put_nowait(None)
+    del pkt
+    taken = queue.get_nowait()
+    queue.task_done()
+    assert taken.encode() == "42" + "x" * 10_000
+    gc.collect()
+    assert ref() is None  # the writer's locals hold only the emptied wrapper
+    assert queue.get_nowait() is None  # the writer's stop signal passes through
+    queue.task_done()
+    assert queue.empty()
+
+
+async def test_the_lean_poll_batches_and_stops_like_engineios() -> None:
+    from engineio import exceptions as eio_exceptions
+    from engineio import packet as eio_packet
+
+    class Server:
+        ping_interval = 0.05
+        ping_timeout = 0.05
+
+    class Socket:
+        server = Server()
+        queue = manager._SendQueue()
+
+    sock = Socket()
+    a, b = (eio_packet.Packet(eio_packet.MESSAGE, t) for t in ("a", "b"))
+    sock.queue.put_nowait(a)
+    sock.queue.put_nowait(b)
+    sock.queue.put_nowait(None)
+    batch = await manager.DirectWebSocket._poll(sock)
+    assert [p.encode() for p in batch] == ["4a", "4b"]
+    assert await manager.DirectWebSocket._poll(sock) == []  # None: the socket is closing
+    getter = asyncio.ensure_future(manager.DirectWebSocket._poll(sock))
+    await asyncio.sleep(0)
+    assert sock.queue._getters  # parked on the queue, as _write_direct expects; times out
+    with pytest.raises(eio_exceptions.QueueEmpty):
+        await getter
