@@ -23,6 +23,7 @@ from services.rooms import (
     access_room,
     can_role,
     check_id,
+    check_outranks,
     check_permission,
     now,
     room_scope,
@@ -281,8 +282,6 @@ async def do_delete_message(
     """Delete a message: one's own, or someone else's (system messages too) as host or
     moderator, by the rank rule of kicks: a moderator deletes members' messages, never the
     host's or another moderator's; the host deletes anyone's."""
-    from services.rooms import check_outranks
-
     member = await access_member(room, acting_user)
     check_id(message_id, field="messageId")
     message = await ChatMessage.get_or_none(id=message_id, room_id=room.id, deleted_at=None)
