@@ -21,8 +21,8 @@ emit sits below the pub/sub layer in the MRO, so it runs in every process for it
 from __future__ import annotations
 
 import asyncio
-import functools
 import struct
+import time
 from typing import Any
 
 import socketio
@@ -30,6 +30,7 @@ from aiohttp import web
 from engineio import exceptions as eio_exceptions
 from engineio import packet as eio_packet
 from engineio.async_drivers.aiohttp import WebSocket as EngineIOWebSocket
+from engineio.async_socket import AsyncSocket
 from socketio import packet as sio_packet
 
 #: A socket whose transport holds more than this many unsent bytes is written through its
@@ -118,19 +119,46 @@ class _SendQueue(asyncio.Queue):  # type: ignore[type-arg]
         return new
 
 
-class DirectWebSocket(EngineIOWebSocket):
-    """engineio's aiohttp WebSocket without compression, telling its engineio socket where to
-    write frames directly (``direct_ws``, ``direct_transport``). A socket that connected over
-    WebSocket directly (no long-polling before, so nothing waits on its queue yet) gets a
-    :class:`_SendQueue`."""
+class DirectSocket(AsyncSocket):
+    """engineio's socket for a client that opened over WebSocket directly (no long-polling
+    before it), with the per-connection asyncio machinery cut down; thousands of these sit idle
+    in a room for hours, so every object kept per socket counts (docs/performance.md).
 
-    @staticmethod
-    async def _poll(socket: Any) -> list[Any]:
-        """engineio's ``AsyncSocket.poll`` with ``asyncio.timeout`` instead of
-        ``asyncio.wait_for``, which wraps ``queue.get()`` in one more task per socket."""
-        queue = socket.queue
+    - The read loop runs in the request's own task and waits on the WebSocket under
+      ``asyncio.timeout``; engineio's loop wraps every read in one more task plus
+      ``asyncio.wait_for`` (a waiter future and its frame).
+    - The next ping is a timer handle, not a task sleeping for ``ping_interval``.
+    - The writer waits under ``asyncio.timeout`` instead of ``wait_for`` (one task less), on a
+      :class:`_SendQueue`.
+
+    The protocol is engineio's: the same packets, the same ping cycle (the next ping is
+    scheduled when the client's pong arrives) and the same timeouts (no data for
+    ``ping_interval + ping_timeout`` closes the socket)."""
+
+    @classmethod
+    def adopt(cls, socket: AsyncSocket) -> None:
+        """Turn a socket just created for a WebSocket connection into this class; only its
+        OPEN packet is queued yet and nothing waits on the queue."""
+        socket.__class__ = cls
+        socket.queue = _SendQueue.taking_over(socket.queue)
+
+    def schedule_ping(self) -> None:
+        # Only schedule a new ping if the previous ping cycle completed (a pong came back).
+        if self.last_ping:
+            self.last_ping = None
+            asyncio.get_running_loop().call_later(self.server.ping_interval, self._ping)
+
+    def _ping(self) -> None:
+        if not self.closing and not self.closed:
+            self.last_ping = time.time()
+            self.queue.put_nowait(eio_packet.Packet(eio_packet.PING))
+
+    async def poll(self) -> list[Any]:
+        """``AsyncSocket.poll`` with ``asyncio.timeout`` instead of ``asyncio.wait_for``, which
+        wraps ``queue.get()`` in one more task per socket."""
+        queue = self.queue
         try:
-            async with asyncio.timeout(socket.server.ping_interval + socket.server.ping_timeout):
+            async with asyncio.timeout(self.server.ping_interval + self.server.ping_timeout):
                 first = await queue.get()
             queue.task_done()
         except (TimeoutError, asyncio.CancelledError):
@@ -150,6 +178,57 @@ class DirectWebSocket(EngineIOWebSocket):
             packets.append(pkt)
         return packets
 
+    async def _websocket_handler(self, ws: Any) -> None:
+        if self.connected:  # an upgrade from long-polling: engineio's own handshake
+            await super()._websocket_handler(ws)
+            return
+        self.connected = True
+        self.upgraded = True
+        writer = asyncio.ensure_future(self._write_loop(ws))
+        server = self.server
+        timeout = server.ping_interval + server.ping_timeout
+        while True:
+            try:
+                async with asyncio.timeout(timeout):
+                    data = await ws.wait()
+            except (TimeoutError, OSError, asyncio.CancelledError):
+                # Silent past the ping timeout, closed (the driver raises OSError on a close
+                # frame), or the server stopping: the socket ends, as in engineio's loop.
+                break
+            if not data or len(data) > server.max_http_buffer_size:
+                break
+            try:
+                await self.receive(eio_packet.Packet(encoded_packet=data))
+            except eio_exceptions.UnknownPacketError:
+                pass
+            except eio_exceptions.SocketIsClosedError:
+                break
+            except Exception:
+                server.logger.exception("Unknown receive error")
+        await self.queue.put(None)  # unlock the writer so it can exit
+        await writer
+        await self.close(wait=False, abort=True, reason=server.reason.TRANSPORT_CLOSE)
+
+    async def _write_loop(self, ws: Any) -> None:
+        while True:
+            try:
+                packets = await self.poll()
+            except eio_exceptions.QueueEmpty:
+                break
+            if not packets:  # the reader is done
+                break
+            try:
+                for pkt in packets:
+                    await ws.send(pkt.encode())
+            except Exception:  # noqa: BLE001 - any failed write ends the socket, as in engineio
+                break
+        await ws.close()
+
+
+class DirectWebSocket(EngineIOWebSocket):
+    """engineio's aiohttp WebSocket without compression, telling its engineio socket where to
+    write frames directly (``direct_ws``, ``direct_transport``)."""
+
     async def __call__(self, environ: dict[str, Any]) -> web.WebSocketResponse:
         request: web.Request = environ["aiohttp.request"]
         self._sock = web.WebSocketResponse(
@@ -161,17 +240,28 @@ class DirectWebSocket(EngineIOWebSocket):
         if eio_socket is not None and request.transport is not None:
             eio_socket.direct_ws = self._sock
             eio_socket.direct_transport = request.transport
-        if eio_socket is not None and not eio_socket.connected:
-            # No await from here to the writer's start: nothing is put on the old queue after.
-            eio_socket.queue = _SendQueue.taking_over(eio_socket.queue)
-            eio_socket.poll = functools.partial(self._poll, eio_socket)
         await self.handler(self)
         return self._sock
 
 
 def install_direct_websocket(sio: socketio.AsyncServer) -> None:
-    """Make ``sio``'s engineio server open its WebSockets through :class:`DirectWebSocket`."""
-    sio.eio._async = {**sio.eio._async, "websocket": DirectWebSocket}
+    """Make ``sio``'s engineio server open its WebSockets through :class:`DirectWebSocket`, and
+    make every socket that connects over WebSocket directly a :class:`DirectSocket`.
+
+    The class is switched in engineio's ``connect`` event, which runs after the socket is
+    created (its OPEN packet queued) and before its first ping is scheduled or its WebSocket
+    handler starts."""
+    eio = sio.eio
+    eio._async = {**eio._async, "websocket": DirectWebSocket}
+    on_connect = eio.handlers["connect"]
+
+    async def connect(eio_sid: str, environ: dict[str, Any], *args: Any) -> Any:
+        socket = eio.sockets.get(eio_sid)
+        if socket is not None and "transport=websocket" in environ.get("QUERY_STRING", ""):
+            DirectSocket.adopt(socket)
+        return await on_connect(eio_sid, environ, *args)
+
+    eio.handlers["connect"] = connect
 
 
 def _write_direct(socket: Any, frame: bytes) -> bool:

@@ -15,7 +15,7 @@ from aiohttp.web_response import StreamResponse
 from services.context import Services
 from webapp.i18n import load_translations
 from webapp.keys import BOT, BOT_INFO, DISPATCHER, SERVICES, SIO, TRANSLATIONS
-from webapp.middlewares import errors_middleware, security_headers_middleware
+from webapp.middlewares import edge_middleware
 from webapp.routes import setup_routes
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -65,7 +65,7 @@ def create_app(
     settings = services.settings
     app = web.Application(
         client_max_size=settings.max_body_bytes,
-        middlewares=[errors_middleware, security_headers_middleware],
+        middlewares=[edge_middleware],
     )
     app[SERVICES] = services
     app[BOT] = bot

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import struct
+import time
 
+import aiohttp
 import pytest
 
 from services import chat
@@ -12,6 +15,7 @@ from signaling import manager
 from signaling.manager import FrameOnceManager, text_frame
 from tests.conftest import Account, ServerFactory, SioFactory
 from tests.signaling.test_rooms import connect, create_room, eventually, join
+from webapp.keys import SIO
 
 
 @pytest.mark.parametrize("size", [0, 125, 126, 65535, 65536, 70000])
@@ -115,11 +119,79 @@ async def test_the_lean_poll_batches_and_stops_like_engineios() -> None:
     sock.queue.put_nowait(a)
     sock.queue.put_nowait(b)
     sock.queue.put_nowait(None)
-    batch = await manager.DirectWebSocket._poll(sock)
+    poll = manager.DirectSocket.poll
+    batch = await poll(sock)  # type: ignore[arg-type]
     assert [p.encode() for p in batch] == ["4a", "4b"]
-    assert await manager.DirectWebSocket._poll(sock) == []  # None: the socket is closing
-    getter = asyncio.ensure_future(manager.DirectWebSocket._poll(sock))
+    assert await poll(sock) == []  # type: ignore[arg-type]  # None: the socket is closing
+    getter = asyncio.ensure_future(manager.DirectSocket.poll(sock))  # type: ignore[arg-type]
     await asyncio.sleep(0)
     assert sock.queue._getters  # parked on the queue, as _write_direct expects; times out
     with pytest.raises(eio_exceptions.QueueEmpty):
         await getter
+
+
+async def _raw_socket(
+    http: aiohttp.ClientSession, server_url: str, token: str
+) -> aiohttp.ClientWebSocketResponse:
+    """A bare Engine.IO WebSocket that speaks only what the test tells it to."""
+    ws = await http.ws_connect(server_url + "/socket.io/?EIO=4&transport=websocket")
+    opening = await ws.receive_str(timeout=5)
+    assert opening.startswith("0{")
+    await ws.send_str("40" + json.dumps({"token": token}))
+    assert (await ws.receive_str(timeout=5)).startswith("40")
+    return ws
+
+
+async def test_a_client_that_answers_pings_stays_and_one_that_does_not_is_closed(
+    make_server: ServerFactory, anna: Account, boris: Account
+) -> None:
+    server = await make_server()
+    assert server.app is not None
+    eio = server.app[SIO].eio
+    eio.ping_interval, eio.ping_timeout = 0.2, 0.2
+    async with aiohttp.ClientSession() as http:
+        alive = await _raw_socket(http, server.url, anna.token)
+        silent = await _raw_socket(http, server.url, boris.token)
+        assert {type(s) for s in eio.sockets.values()} == {manager.DirectSocket}
+        pings = 0
+        deadline = time.monotonic() + 1.5
+        while time.monotonic() < deadline:
+            try:
+                message = await alive.receive(timeout=deadline - time.monotonic())
+            except TimeoutError:
+                break
+            assert message.type == aiohttp.WSMsgType.TEXT, message
+            if message.data == "2":
+                pings += 1
+                await alive.send_str("3")
+        # A ping each interval while pongs come back: the cycle keeps going on its timers.
+        assert pings >= 4
+        assert not alive.closed
+        # The silent one got its first ping, never answered, and was dropped after
+        # ping_interval + ping_timeout without data.
+        first = await silent.receive(timeout=1)
+        assert first.data == "2"
+        closing = await silent.receive(timeout=1)
+        assert closing.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED)
+        await eventually(lambda: len(eio.sockets) == 1)
+        await alive.close()
+        await eventually(lambda: not eio.sockets)
+
+
+async def test_an_idle_socket_costs_three_tasks(
+    make_server: ServerFactory, anna: Account, sio_client: SioFactory
+) -> None:
+    """aiohttp's connection and request tasks (the request's task reads) and one writer task;
+    pings are timers, not tasks, and a read is not wrapped in a task of its own."""
+    server = await make_server()
+    room = await create_room(server, anna)
+    await join(await connect(sio_client, anna, url=server.url), room)
+    before = len(asyncio.all_tasks())
+    async with aiohttp.ClientSession() as http:
+        sockets = [await _raw_socket(http, server.url, anna.token) for _ in range(20)]
+        await asyncio.sleep(0.2)
+        per_socket = (len(asyncio.all_tasks()) - before) / len(sockets)
+        for ws in sockets:
+            await ws.close()
+    # Client side: aiohttp's client WebSocket has no task of its own while idle.
+    assert per_socket <= 3.0, per_socket
