@@ -8,11 +8,13 @@ published on the bus with a ``scope`` are emitted to that Socket.IO room.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 import socketio
+from aiohttp import WSCloseCode
 
 from services.auth import access_user_by_token
 from services.context import Services
@@ -167,6 +169,29 @@ class Hub:
             await self.sio.emit(event.type, event.payload, room=event.scope, skip_sid=origin)
         for hook in self._after_emit.get(event.type, ()):
             await hook(event)
+
+
+#: How long a stopping server waits for its sockets' close handshakes and disconnect hooks.
+CLOSE_WAIT_SECONDS = 5.0
+
+
+async def close_connections(sio: socketio.AsyncServer) -> None:
+    """Close every WebSocket with 1001 (going away) before the web server stops, and wait for
+    their disconnects to run (at app shutdown).
+
+    Clients reconnect at once (to another process, or to this one after a restart) inside
+    the presence grace period, and each socket's disconnect hook runs while the database and
+    Redis are still open. Without it aiohttp waits on the open handlers, then cancels them."""
+    sockets = [s for s in sio.eio.sockets.values() if getattr(s, "direct_ws", None) is not None]
+    # The read loop sees the client's close reply and ends its socket the usual way.
+    closes = [
+        s.direct_ws.close(code=WSCloseCode.GOING_AWAY, message=b"server restart") for s in sockets
+    ]
+    with contextlib.suppress(TimeoutError):
+        async with asyncio.timeout(CLOSE_WAIT_SECONDS):
+            await asyncio.gather(*closes, return_exceptions=True)
+            while any(not s.closed for s in sockets):  # noqa: ASYNC110 - no event to wait on
+                await asyncio.sleep(0.05)
 
 
 async def close_sio(sio: socketio.AsyncServer) -> None:

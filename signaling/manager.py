@@ -341,3 +341,15 @@ class FrameOnceManager(socketio.AsyncManager):
 
 class FrameOnceRedisManager(socketio.AsyncRedisManager, FrameOnceManager):
     """Redis pub/sub across processes; each process delivers to its sockets frame-once."""
+
+    def _redis_connect(self) -> None:
+        """python-socketio connects on the first publish and again when its listener starts
+        (on the first Socket.IO connection), replacing the first client without closing it: a
+        room created from the bot or the API before anyone opened a socket left a Redis
+        connection behind. A client whose pub/sub has not subscribed yet is kept and used by
+        the listener; a reconnect after an error still builds a new one, as python-socketio
+        does."""
+        pubsub = self.pubsub
+        if self.connected and pubsub is not None and not pubsub.subscribed:
+            return
+        super()._redis_connect()

@@ -60,7 +60,7 @@ def create_app(
     dispatcher: Any | None = None,
     bot_info: dict[str, Any] | None = None,
 ) -> web.Application:
-    from signaling.hub import close_sio, create_sio
+    from signaling.hub import close_connections, close_sio, create_sio
 
     settings = services.settings
     app = web.Application(
@@ -81,8 +81,12 @@ def create_app(
     sio.attach(app)
     app[SIO] = sio
 
+    async def close_sockets(app: web.Application) -> None:
+        await close_connections(sio)
+
     async def close_hub(app: web.Application) -> None:
         await close_sio(sio)
 
+    app.on_shutdown.append(close_sockets)
     app.on_cleanup.append(close_hub)
     return app

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import json
+import logging
 import time
 
+import aiohttp
 import pytest
 
-from tests.conftest import Account, SioFactory, SioRefused
+from tests.conftest import REDIS_URL, Account, ServerFactory, SioFactory, SioRefused
+from tests.signaling.test_rooms import YT, create_room
 
 
 async def test_connect_without_token_is_refused(sio_client: SioFactory) -> None:
@@ -67,3 +71,29 @@ async def _eventually(check, within: float = 3.0) -> None:
         if time.monotonic() > deadline:
             raise AssertionError("condition not met in time")
         await asyncio.sleep(0.02)
+
+
+async def test_stopping_the_server_closes_sockets_as_going_away(
+    make_server: ServerFactory, anna: Account, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A restart tells clients to reconnect (1001) at once instead of hanging until aiohttp
+    cancels the handlers; their disconnects run while the database and Redis are open."""
+    server = await make_server(redis_url=REDIS_URL)
+    room = await create_room(server, anna, media_url=YT)
+    async with aiohttp.ClientSession() as http:
+        ws = await http.ws_connect(server.url + "/socket.io/?EIO=4&transport=websocket")
+        assert (await ws.receive_str(timeout=5)).startswith("0{")
+        await ws.send_str("40" + json.dumps({"token": anna.token}))
+        assert (await ws.receive_str(timeout=5)).startswith("40")
+        await ws.send_str('421["room:join",' + json.dumps({"roomId": room.id}) + "]")
+        assert '"ok":true' in (await ws.receive_str(timeout=5)).replace(" ", "")
+        started = time.monotonic()
+        await server.stop()
+        stopped_in = time.monotonic() - started
+        message = await ws.receive(timeout=5)
+        while message.type == aiohttp.WSMsgType.TEXT:  # a presence delta may come first
+            message = await ws.receive(timeout=5)
+    assert message.type == aiohttp.WSMsgType.CLOSE
+    assert message.data == aiohttp.WSCloseCode.GOING_AWAY
+    assert stopped_in < 3, stopped_in
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR], caplog.text

@@ -23,8 +23,8 @@ pytestmark = pytest.mark.redis
 
 async def subscribed(server: Server) -> None:
     """Wait for the instance's Socket.IO manager to listen on Redis (it starts on the first
-    connection). An emit before that makes python-socketio's AsyncRedisManager open a client
-    that its listener then replaces without closing (a ResourceWarning in the test run)."""
+    connection): a message published before it subscribed never reaches this instance's
+    sockets."""
     manager = server.app[SIO].manager
     await eventually(lambda: getattr(getattr(manager, "pubsub", None), "subscribed", False))
 
