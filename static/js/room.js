@@ -10,7 +10,7 @@ import { ApiError } from "./api.js";
 import { ChatView } from "./chat.js";
 import { messageFor } from "./errors.js";
 import { config, t } from "./i18n.js";
-import { createPlayer } from "./players/index.js";
+import { createPlayer, supportsRate } from "./players/index.js";
 import { Reactions } from "./reactions.js";
 import { ReactionReplay } from "./replay.js";
 import { expectedPosition, SyncController } from "./sync.js";
@@ -308,6 +308,13 @@ export class RoomView {
       this.connection.request("player:ended", { roomId: this.room.id, mediaId }).catch(() => {});
     });
     player.addEventListener("change", () => this.renderControls());
+    // An error once loaded (YouTube reports "embedding not allowed" only after onReady).
+    player.addEventListener("error", (event) => {
+      console.warn("vmeste: cannot play", item, event.detail);
+      // YouTube 101 and 150: the owner does not allow embedding.
+      const embedding = [101, 150].includes(event.detail?.code);
+      if (this.player === player) toast(t(embedding ? "cannotEmbed" : "cannotPlay"));
+    });
     this.sync = new SyncController({ player, clock: this.connection });
     this.sync.addEventListener("blocked", () => {
       this.$("#player-tap").hidden = false;
@@ -457,8 +464,17 @@ export class RoomView {
     const live = this.player && !this.player.capabilities.seek;
     play.disabled = !can || !hasMedia;
     this.$("#control-seek").disabled = !can || !hasMedia || Boolean(live);
+    // The speeds this player can play at (YouTube: its fixed steps; Vimeo, Twitch: 1× only).
     const rate = this.$("#control-rate");
-    rate.hidden = !can || !hasMedia || Boolean(live) || !this.player?.capabilities.rate;
+    const capabilities = this.player?.capabilities;
+    let speeds = 0;
+    for (const option of rate.options) {
+      const supported = Boolean(capabilities) && supportsRate(capabilities, Number(option.value));
+      option.hidden = !supported;
+      option.disabled = !supported;
+      speeds += supported ? 1 : 0;
+    }
+    rate.hidden = !can || !hasMedia || Boolean(live) || speeds < 2;
     if (document.activeElement !== rate) rate.value = String(this.playback?.rate ?? 1);
     this.$("#controls-note").hidden = can;
     this.$("#controls").dataset.live = String(Boolean(live));

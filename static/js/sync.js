@@ -7,8 +7,9 @@
 // Several times a second the controller compares the player with that expectation:
 //   |drift| ≤ dead-band              → nothing (and back to the room's rate);
 //   moderate drift, player can rate → nudge the rate so the gap closes in ~catchUpSeconds;
-//   large drift, or a player that cannot change rate (YouTube...) → seek, at most once per
+//   large drift, or a player that cannot nudge its rate (YouTube...) → seek, at most once per
 //                                      cool-down, so a slow seek never turns into a seek loop.
+// The room's own rate is applied to any player that supports it (YouTube has fixed steps).
 // A buffering player is left alone (it catches up on its own); nobody else is paused for it.
 //
 // Pure: no DOM, no sockets. Time comes from the injected `clock.serverNow()` and `now()`;
@@ -52,9 +53,21 @@ export function decide(driftMs, { canRate, baseRate, seekAllowed, options = DEFA
   return { action: "rate", rate: baseRate * factor };
 }
 
+/** Small continuous rate changes (drift correction). */
+function canNudge(capabilities) {
+  return Boolean(capabilities.nudge);
+}
+
+/** Any rate when nudging; otherwise only the room speeds the player lists (null = any). */
+function canApplyRate(capabilities, rate) {
+  const { rates = null } = capabilities;
+  return canNudge(capabilities) || rates === null || rates.includes(rate);
+}
+
 /**
  * Player adapter interface (static/js/players/*.js):
- *   capabilities: {rate: bool, seek: bool}  (live streams: seek false)
+ *   capabilities: {nudge: bool, rates: number[] | null, seek: bool}  (live streams: seek false)
+ *     nudge: small continuous rate changes · rates: the room speeds it can play at, null = any
  *   currentTime(): seconds · paused(): bool · buffering(): bool · ready(): bool
  *   play(): Promise (rejects with error.name === "NotAllowedError" when autoplay is blocked)
  *   pause() · seek(seconds) · setRate(rate)
@@ -128,7 +141,7 @@ export class SyncController extends EventTarget {
     const driftMs = (player.currentTime() - expected) * 1000;
     this.lastDriftMs = driftMs;
     const decision = decide(driftMs, {
-      canRate: player.capabilities.rate,
+      canRate: canNudge(player.capabilities),
       baseRate: playback.rate,
       seekAllowed: this.now() - this.lastSeekAt >= this.options.seekCooldownMs,
       options: this.options,
@@ -138,6 +151,8 @@ export class SyncController extends EventTarget {
       this._setRate(playback.rate);
     } else if (decision.action === "rate") {
       this._setRate(decision.rate);
+    } else {
+      this._setRate(playback.rate); // in step, or a player that cannot nudge: the room's speed
     }
   }
 
@@ -175,7 +190,7 @@ export class SyncController extends EventTarget {
   }
 
   _setRate(rate) {
-    if (!this.player.capabilities.rate || rate === this.appliedRate) return;
+    if (rate === this.appliedRate || !canApplyRate(this.player.capabilities, rate)) return;
     this.appliedRate = rate;
     this.player.setRate(rate);
   }

@@ -18,7 +18,7 @@ async (script) => {
   const log = [];
   const clock = { t: 1_000_000, serverNow() { return this.t; } };
   const player = {
-    capabilities: { rate: true, seek: true },
+    capabilities: { nudge: true, rates: null, seek: true },
     time: 0, isPaused: true, rate: 1, isBuffering: false, refuse: false,
     ready: () => true,
     currentTime() { return this.time; },

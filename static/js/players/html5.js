@@ -4,7 +4,7 @@
 export class Html5Player extends EventTarget {
   constructor(container) {
     super();
-    this.capabilities = { rate: true, seek: true };
+    this.capabilities = { nudge: true, rates: null, seek: true };
     this.video = document.createElement("video");
     this.video.className = "player__video";
     this.video.playsInline = true;

@@ -1,7 +1,11 @@
 // Player adapters behind one interface (see SyncController in ../sync.js):
 //
 //   await player.load(item)      MediaItem from the room's queue
-//   capabilities {rate, seek}    live streams cannot seek; YouTube/Vimeo/Twitch cannot nudge rate
+//   capabilities {nudge, rates, seek}
+//     nudge: small continuous rate changes (drift correction); only HTML5/HLS can
+//     rates: the room speeds it can play at, null = any (YouTube: its fixed steps; Vimeo,
+//            Twitch: [1]); see supportsRate()
+//     seek: false for live streams
 //   currentTime() paused() buffering() ready() duration()
 //   play(): Promise              rejects with name "NotAllowedError" when autoplay is blocked
 //   pause() seek(seconds) setRate(rate) destroy()
@@ -17,6 +21,12 @@ const MODULES = {
   vimeo: () => import("./vimeo.js").then((m) => m.VimeoPlayer),
   twitch: () => import("./twitch.js").then((m) => m.TwitchPlayer),
 };
+
+/** Whether a player with `capabilities` can play at the room speed `rate`. */
+export function supportsRate(capabilities, rate) {
+  const { rates = null } = capabilities;
+  return rates === null || rates.includes(rate);
+}
 
 /** A new adapter for `item.kind`, inside `container`, with the item loaded. */
 export async function createPlayer(container, item) {

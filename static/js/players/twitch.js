@@ -8,7 +8,7 @@ const API_URL = "https://player.twitch.tv/js/embed/v1.js";
 export class TwitchPlayer extends EventTarget {
   constructor(container) {
     super();
-    this.capabilities = { rate: false, seek: false };
+    this.capabilities = { nudge: false, rates: [1], seek: false };
     this.container = container;
     this.player = null;
     this.isReady = false;

@@ -1,6 +1,6 @@
 // Vimeo Player SDK (https://developer.vimeo.com/player/sdk). Its getters are asynchronous, so
-// the adapter keeps the last reported time and extrapolates it; rate changes need a paid
-// account, so sync seeks instead (capabilities.rate false).
+// the adapter keeps the last reported time and extrapolates it while playing. Speed changes work
+// only for some paid accounts' videos, so it plays at 1× and sync seeks (capabilities.nudge false).
 
 import { loadScript } from "./index.js";
 
@@ -9,13 +9,14 @@ const API_URL = "https://player.vimeo.com/api/player.js";
 export class VimeoPlayer extends EventTarget {
   constructor(container) {
     super();
-    this.capabilities = { rate: false, seek: true };
+    this.capabilities = { nudge: false, rates: [1], seek: true };
     this.container = container;
     this.player = null;
     this.isPaused = true;
     this.isBuffering = false;
     this.lastTime = 0;
     this.lastTimeAt = performance.now();
+    this.seekingTo = null; // a seek on its way: older time reports are ignored until it lands
     this.length = null;
   }
 
@@ -30,29 +31,51 @@ export class VimeoPlayer extends EventTarget {
       playsinline: true,
       responsive: true,
     });
-    const note = (seconds) => {
+    const note = ({ seconds }) => {
+      if (this.seekingTo !== null) return;
       this.lastTime = seconds;
       this.lastTimeAt = performance.now();
     };
-    this.player.on("timeupdate", ({ seconds }) => {
-      note(seconds);
+    this.player.on("timeupdate", (data) => {
+      note(data);
       this.dispatchEvent(new Event("change"));
     });
-    this.player.on("seeked", ({ seconds }) => note(seconds));
-    this.player.on("play", () => {
+    this.player.on("seeked", (data) => {
+      this.seekingTo = null;
+      note(data);
+    });
+    this.player.on("play", (data) => {
+      note(data);
       this.isPaused = false;
       this.dispatchEvent(new Event("change"));
     });
-    this.player.on("pause", () => {
+    this.player.on("pause", (data) => {
+      note(data);
       this.isPaused = true;
       this.dispatchEvent(new Event("change"));
     });
-    this.player.on("bufferstart", () => (this.isBuffering = true));
-    this.player.on("bufferend", () => (this.isBuffering = false));
+    this.player.on("bufferstart", () => this.setBuffering(true));
+    this.player.on("bufferend", () => this.setBuffering(false));
     this.player.on("ended", () => this.dispatchEvent(new Event("ended")));
-    this.player.on("error", () => this.dispatchEvent(new Event("error")));
+    // A failed method call is also reported here (data.method set); its Promise handles it.
+    this.player.on("error", (data) => {
+      if (data?.method) return;
+      const error = new Error(`Vimeo ${data?.name}: ${data?.message}`);
+      this.dispatchEvent(new CustomEvent("error", { detail: error }));
+    });
     await this.player.ready();
     this.length = await this.player.getDuration().catch(() => null);
+  }
+
+  /** Pin the extrapolation to now before the clock starts or stops running. */
+  pin() {
+    this.lastTime = this.currentTime();
+    this.lastTimeAt = performance.now();
+  }
+
+  setBuffering(buffering) {
+    this.pin();
+    this.isBuffering = buffering;
   }
 
   ready() {
@@ -77,14 +100,17 @@ export class VimeoPlayer extends EventTarget {
   }
 
   play() {
+    this.pin();
     this.isPaused = false;
     return this.player.play().catch((error) => {
+      this.pin();
       this.isPaused = true;
       throw error; // NotAllowedError when autoplay is blocked
     });
   }
 
   pause() {
+    this.pin();
     this.isPaused = true;
     this.player.pause().catch(() => {});
   }
@@ -92,7 +118,13 @@ export class VimeoPlayer extends EventTarget {
   seek(seconds) {
     this.lastTime = seconds;
     this.lastTimeAt = performance.now();
-    this.player.setCurrentTime(seconds).catch(() => {});
+    this.seekingTo = seconds;
+    this.player
+      .setCurrentTime(seconds)
+      .catch(() => {})
+      .finally(() => {
+        if (this.seekingTo === seconds) this.seekingTo = null;
+      });
   }
 
   setRate() {}

@@ -1,5 +1,6 @@
 // YouTube IFrame Player API (https://developers.google.com/youtube/iframe_api_reference).
-// Its rate has a few fixed steps only, so sync seeks instead of nudging (capabilities.rate false).
+// Its rate has a few fixed steps only (getAvailablePlaybackRates), so sync seeks instead of
+// nudging (capabilities.nudge false), while the room's speed is applied when it is one of them.
 
 import { loadScript, notAllowed, waitFor } from "./index.js";
 
@@ -21,7 +22,7 @@ function youtubeApi() {
 export class YouTubePlayer extends EventTarget {
   constructor(container) {
     super();
-    this.capabilities = { rate: false, seek: true };
+    this.capabilities = { nudge: false, rates: [1], seek: true };
     this.container = container;
     this.player = null;
     this.state = STATE.UNSTARTED;
@@ -38,10 +39,17 @@ export class YouTubePlayer extends EventTarget {
         height: "100%",
         playerVars: { playsinline: 1, controls: 0, rel: 0, disablekb: 1, modestbranding: 1 },
         events: {
-          onReady: () => resolve(),
+          onReady: (event) => {
+            this.capabilities.rates = event.target.getAvailablePlaybackRates();
+            resolve();
+          },
+          // Before onReady this fails the load; after it (the usual way for a video whose owner
+          // does not allow embedding: 101 and 150) the page hears of it as an "error" event.
           onError: (event) => {
-            this.dispatchEvent(new Event("error"));
-            reject(new Error(`YouTube error ${event.data}`));
+            const error = new Error(`YouTube error ${event.data}`);
+            error.code = event.data;
+            this.dispatchEvent(new CustomEvent("error", { detail: error }));
+            reject(error);
           },
           onStateChange: (event) => {
             this.state = event.data;
@@ -83,11 +91,16 @@ export class YouTubePlayer extends EventTarget {
     this.player.pauseVideo();
   }
 
+  /** seekTo() starts a video that was never started ("cued"): keep a paused player paused. */
   seek(seconds) {
+    const idle = this.state === STATE.UNSTARTED || this.state === STATE.CUED;
     this.player.seekTo(seconds, true);
+    if (idle) this.player.pauseVideo();
   }
 
-  setRate() {}
+  setRate(rate) {
+    if (this.capabilities.rates.includes(rate)) this.player.setPlaybackRate(rate);
+  }
 
   destroy() {
     this.player?.destroy();
