@@ -137,11 +137,23 @@ async def two_viewers(
     media: str,
     link: str,
     adapter: str,
+    *,
+    viewer_init_script: str | None = None,
+    **viewer_config: Any,
 ) -> tuple[Page, Page]:
+    """The host's page and a viewer's (its fake SDKs configured with ``viewer_config``)."""
     anna, boris = await register(http, "anna"), await register(http, "boris")
     room = await create_room(http, anna, title=adapter, url=link)
     host = await open_room(new_page, server, anna, room["code"], media)
-    viewer = await open_room(new_page, server, boris, room["code"], media)
+    viewer = await open_room(
+        new_page,
+        server,
+        boris,
+        room["code"],
+        media,
+        init_script=viewer_init_script,
+        **viewer_config,
+    )
     await asyncio.gather(player_ready(host, adapter), player_ready(viewer, adapter))
     return host, viewer
 
@@ -337,3 +349,217 @@ async def test_twitch_past_broadcast_follows_play_seek_and_pause(
     await expect(host.locator("#control-seek")).to_be_enabled()
     await expect(host.get_by_label("Playback speed")).to_be_hidden()
     await play_seek_and_pause(host, viewer)
+
+
+# --- The Vimeo adapter's clock -----------------------------------------------------------------
+#
+# Vimeo's getters are asynchronous, so VimeoPlayer keeps the last position Vimeo reported and
+# extrapolates it while playing. These drive the adapter alone on a bare page (no room, no
+# SyncController to paper over a wrong reading) against the fake, which reports time as the real
+# player does: timeupdate every 250 ms while playing only, and a stale one after a seek request.
+
+ADAPTER_PAGE = """<!doctype html>
+<div id="stage" style="width: 320px; height: 180px"></div>
+<script type="module">
+  import { VimeoPlayer } from "/static/js/players/vimeo.js";
+  const adapter = new VimeoPlayer(document.getElementById("stage"));
+  window.adapter = adapter;
+  adapter.load({ kind: "vimeo", sourceId: "76979871" }).then(() => (window.adapterLoaded = true));
+</script>
+"""
+STAGE_VIDEO = "document.querySelector('#stage video')"
+#: [what the adapter says, what the video is at], read at the same moment.
+READ_BOTH_JS = f"[window.adapter.currentTime(), {STAGE_VIDEO}.currentTime]"
+
+
+async def vimeo_adapter_page(new_page: PageFactory, server: Server, media: str) -> Page:
+    """A bare page with a loaded VimeoPlayer as ``window.adapter`` (its SDK: ``adapter.player``)."""
+    page = await new_page(server)
+    await serve_fake_sdks(page, media)
+    url = f"{server.url}/__vimeo-adapter"
+
+    async def fulfil(route: Route) -> None:
+        await route.fulfill(body=ADAPTER_PAGE, content_type="text/html")
+
+    await page.route(url, fulfil)
+    await page.goto(url)
+    await page.wait_for_function(f"() => window.adapterLoaded && {STAGE_VIDEO}.readyState >= 2")
+    return page
+
+
+async def next_timeupdate_then(page: Page, delay_ms: int, action: str) -> None:
+    """Run ``action`` (JS) ``delay_ms`` after Vimeo's next timeupdate: that many ms since the
+    adapter last heard the time (the next report is 250 ms after the last)."""
+    await page.evaluate(
+        """([delayMs, action]) => new Promise((resolve) => {
+          const sdk = window.adapter.player;
+          const once = () => {
+            sdk.off("timeupdate", once);
+            setTimeout(() => resolve(new Function(action)()), delayMs);
+          };
+          sdk.on("timeupdate", once);
+        })""",
+        [delay_ms, action],
+    )
+
+
+async def test_vimeo_adapter_clock_stands_still_while_paused(
+    server: Server,
+    new_page: PageFactory,
+    clip_url: str,  # noqa: F811
+) -> None:
+    page = await vimeo_adapter_page(new_page, server, clip_url)
+    await page.evaluate("window.adapter.play()")
+    await page.wait_for_function(f"() => !{STAGE_VIDEO}.paused && {STAGE_VIDEO}.currentTime > 1")
+
+    # Paused 200 ms after Vimeo last reported the time: the adapter stops where the video did,
+    # not at that older report.
+    await next_timeupdate_then(page, 200, "window.adapter.pause()")
+    await page.wait_for_function(f"() => {STAGE_VIDEO}.paused")
+    await asyncio.sleep(0.3)
+    adapter_time, video_time = await page.evaluate(READ_BOTH_JS)
+    assert abs(adapter_time - video_time) < 0.05, (adapter_time, video_time)
+
+    # Two seconds later it resumes from there: the pause is not counted as playing time, neither
+    # at the play() call nor in the moments until Vimeo reports the time again.
+    await asyncio.sleep(2)
+    resumed = await page.evaluate(f"""() => new Promise((resolve) => {{
+      window.adapter.play();
+      const readings = [{READ_BOTH_JS}];
+      const timer = setInterval(() => readings.push({READ_BOTH_JS}), 50);
+      setTimeout(() => {{ clearInterval(timer); resolve(readings); }}, 1000);
+    }})""")
+    assert resumed[0][0] == pytest.approx(video_time, abs=0.05), resumed[0]
+    # (Off only by the video's start-up delay until Vimeo's next report.)
+    worst = max(resumed, key=lambda reading: abs(reading[0] - reading[1]))
+    assert abs(worst[0] - worst[1]) < SYNC_TOLERANCE_S, worst
+    assert await page.evaluate(f"{STAGE_VIDEO}.currentTime") > video_time + 0.5
+
+
+async def test_vimeo_adapter_ignores_time_reports_from_before_a_seek(
+    server: Server,
+    new_page: PageFactory,
+    clip_url: str,  # noqa: F811
+) -> None:
+    page = await vimeo_adapter_page(new_page, server, clip_url)
+    await page.evaluate("window.adapter.play()")
+    await page.wait_for_function(f"() => !{STAGE_VIDEO}.paused && {STAGE_VIDEO}.currentTime > 1")
+
+    # Each time report after seek(15), with what the adapter says once it has heard it.
+    reports = await page.evaluate("""() => new Promise((resolve) => {
+      const sdk = window.adapter.player;
+      const reports = [];
+      const note = (event) => (data) => {
+        reports.push([event, data.seconds, window.adapter.currentTime()]);
+      };
+      const onTime = note("timeupdate");
+      const onSeeked = note("seeked");
+      sdk.on("timeupdate", onTime);
+      sdk.on("seeked", onSeeked);
+      window.adapter.seek(15);
+      setTimeout(() => {
+        sdk.off("timeupdate", onTime);
+        sdk.off("seeked", onSeeked);
+        resolve(reports);
+      }, 1000);
+    })""")
+    # The fake did send a report from before the seek (as Vimeo can), then the seek landed.
+    assert reports[0][0] == "timeupdate", reports
+    assert reports[0][1] < 5, reports
+    assert any(event == "seeked" for event, _, _ in reports), reports
+    # Through all of it the adapter stayed at the new position.
+    for event, _, adapter_time in reports:
+        assert 15 <= adapter_time < 16.5, (event, adapter_time, reports)
+    adapter_time, video_time = await page.evaluate(READ_BOTH_JS)
+    assert video_time > 15
+    assert abs(adapter_time - video_time) < 0.1, (adapter_time, video_time)
+
+
+async def test_vimeo_adapter_takes_the_position_of_play_and_pause_events(
+    server: Server,
+    new_page: PageFactory,
+    clip_url: str,  # noqa: F811
+) -> None:
+    """Play and pause started inside Vimeo's player (not through the adapter) carry the time."""
+    page = await vimeo_adapter_page(new_page, server, clip_url)
+    await page.evaluate("window.adapter.player.play()")
+    await page.wait_for_function(f"() => !{STAGE_VIDEO}.paused && {STAGE_VIDEO}.currentTime > 1")
+    assert await page.evaluate("window.adapter.paused()") is False
+
+    # Paused by Vimeo 200 ms after its last time report: the pause event's position counts.
+    await next_timeupdate_then(page, 200, "window.adapter.player.pause()")
+    await page.wait_for_function(f"() => {STAGE_VIDEO}.paused && window.adapter.paused()")
+    await asyncio.sleep(0.3)
+    adapter_time, video_time = await page.evaluate(READ_BOTH_JS)
+    assert abs(adapter_time - video_time) < 0.05, (adapter_time, video_time)
+
+    # Played by Vimeo 1.5 s later: from its play event on, the adapter counts from there.
+    await asyncio.sleep(1.5)
+    at_play = await page.evaluate(f"""() => new Promise((resolve) => {{
+      const sdk = window.adapter.player;
+      const onPlay = () => {{
+        sdk.off("play", onPlay);
+        resolve({READ_BOTH_JS});
+      }};
+      sdk.on("play", onPlay);  // after the adapter's own listener
+      sdk.play();
+    }})""")
+    assert abs(at_play[0] - at_play[1]) < 0.1, at_play
+    assert at_play[0] < video_time + 0.5, (at_play, video_time)
+
+
+# --- Autoplay refused ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("link", "adapter"),
+    [
+        # YouTube says nothing: playVideo() just leaves it unstarted (the adapter times out).
+        (f"https://www.youtube.com/watch?v={YOUTUBE_ID}", "YouTubePlayer"),
+        # Vimeo's play() rejects with a NotAllowedError.
+        ("https://vimeo.com/76979871", "VimeoPlayer"),
+        # Twitch emits PLAYBACK_BLOCKED (a past broadcast, so that it has a position to follow).
+        ("https://www.twitch.tv/videos/1234567890", "TwitchPlayer"),
+    ],
+    ids=["youtube", "vimeo", "twitch"],
+)
+async def test_viewer_whose_browser_blocks_autoplay_taps_to_join(
+    server: Server,
+    http: aiohttp.ClientSession,
+    new_page: PageFactory,
+    clip_url: str,  # noqa: F811
+    link: str,
+    adapter: str,
+) -> None:
+    host, viewer = await two_viewers(
+        server,
+        http,
+        new_page,
+        clip_url,
+        link,
+        adapter,
+        viewer_init_script=NOTE_PLAYING_JS,
+        autoplayBlocked=True,
+    )
+    await host.get_by_role("button", name="Play", exact=True).click()
+    await playing_past(host, 0.5)
+
+    # The viewer's player refuses to start without a gesture: the page asks for a tap.
+    tap = viewer.get_by_role("button", name="Tap to watch together")
+    await expect(tap).to_be_visible(timeout=8000)
+    assert await viewer.evaluate("window.__fakePlayerBlocked") >= 1
+    assert await viewer.evaluate(f"{VIDEO}.paused")
+    assert await viewer.evaluate("window.playedWhileJoining") is False
+    await screenshot(viewer, f"room-{adapter.lower()}-tap-to-play")
+
+    await tap.click()
+    await expect(tap).to_be_hidden()
+    await viewer.wait_for_function(f"() => !{VIDEO}.paused")
+    # In step with the host within a seek cool-down and a few sync ticks.
+    await back_in_step(host, viewer, within=6)
+    await asyncio.sleep(1)
+    gaps = await settled_gaps(host, viewer)
+    assert max(gaps) < SYNC_TOLERANCE_S, gaps
+    await expect(viewer.locator("#control-play")).to_have_attribute("data-playing", "true")
+    await expect(tap).to_be_hidden()
+    assert player_errors(host) == player_errors(viewer) == []

@@ -57,9 +57,19 @@ export class TwitchPlayer extends EventTarget {
     return false;
   }
 
+  /** Refused autoplay: Twitch says so with PLAYBACK_BLOCKED; anything else silent times out. */
   play() {
+    const { PLAYBACK_BLOCKED } = window.Twitch.Player;
+    let onBlocked;
+    const blocked = new Promise((_, reject) => {
+      onBlocked = () => reject(notAllowed());
+      this.player.addEventListener(PLAYBACK_BLOCKED, onBlocked);
+    });
     this.player.play();
-    return waitFor(() => !this.paused(), 2500, notAllowed);
+    const started = waitFor(() => !this.paused(), 2500, notAllowed);
+    return Promise.race([started, blocked]).finally(() => {
+      this.player.removeEventListener(PLAYBACK_BLOCKED, onBlocked);
+    });
   }
 
   pause() {

@@ -8,12 +8,22 @@
 // and PLAYBACK_BLOCKED, delivered asynchronously (the real embed talks to its iframe by
 // postMessage). A live channel cannot seek; autoplay is on unless `autoplay: false`.
 //
+// window.__fakePlayerConfig.autoplayBlocked: the browser refuses to start playback until the
+// user has tapped or pressed a key on the page; until then play() leaves the player paused and
+// PLAYBACK_BLOCKED is emitted, as the real embed does. Each refusal is counted in
+// window.__fakePlayerBlocked.
+//
 // Underneath, a real <video> plays window.__fakePlayerConfig.media whatever the channel or video.
 // Every API call is logged in window.__fakePlayerCalls as [method, ...args].
 (() => {
   const config = window.__fakePlayerConfig ?? {};
   const calls = (window.__fakePlayerCalls ??= []);
   const later = (fn) => setTimeout(fn, 0);
+  // Autoplay rules: a trusted tap or key press on the page lets it play (sticky, like Chrome's).
+  let gestured = !config.autoplayBlocked;
+  for (const type of ["pointerdown", "keydown"]) {
+    window.addEventListener(type, (event) => (gestured ||= event.isTrusted), true);
+  }
 
   class Player {
     constructor(elementId, options = {}) {
@@ -67,6 +77,11 @@
 
     play() {
       calls.push(["play"]);
+      if (!gestured) {
+        window.__fakePlayerBlocked = (window.__fakePlayerBlocked ?? 0) + 1;
+        later(() => this.emit(Player.PLAYBACK_BLOCKED));
+        return;
+      }
       this.__video.play().catch(() => later(() => this.emit(Player.PLAYBACK_BLOCKED)));
     }
 

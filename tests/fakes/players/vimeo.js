@@ -8,12 +8,30 @@
 // bufferstart, bufferend and error ({name, message, method}: a failed method call is reported
 // there too) events, delivered asynchronously (the real SDK talks to its iframe by postMessage).
 //
+// Timing, as the real player reports it (and as an adapter extrapolating the time must cope with):
+// - timeupdate comes every 250 ms while playing ("It generally fires every 250ms"), and only
+//   then: not on pause or seek, where the pause and seeked events carry the position;
+// - a seek requested while playing is followed by one stale timeupdate with the position from
+//   before the seek (the player sent it before our setCurrentTime message crossed into its
+//   iframe); only then does the seek happen, setCurrentTime() resolve and seeked come.
+//
+// window.__fakePlayerConfig.autoplayBlocked: the browser refuses to start playback until the
+// user has tapped or pressed a key on the page; until then play() rejects with an error named
+// "NotAllowedError" (also reported as an "error" event with method "play"), as the real SDK does.
+// Each refusal is counted in window.__fakePlayerBlocked.
+//
 // Underneath, a real <video> plays window.__fakePlayerConfig.media whatever the video id.
 // Every API call is logged in window.__fakePlayerCalls as [method, ...args].
 (() => {
   const config = window.__fakePlayerConfig ?? {};
   const calls = (window.__fakePlayerCalls ??= []);
   const later = (fn) => setTimeout(fn, 0);
+  const TIMEUPDATE_MS = 250;
+  // Autoplay rules: a trusted tap or key press on the page lets it play (sticky, like Chrome's).
+  let gestured = !config.autoplayBlocked;
+  for (const type of ["pointerdown", "keydown"]) {
+    window.addEventListener(type, (event) => (gestured ||= event.isTrusted), true);
+  }
 
   class Player {
     constructor(elementOrId, options = {}) {
@@ -46,7 +64,17 @@
       forward("play", "play");
       forward("pause", "pause");
       forward("ended", "ended");
-      forward("timeupdate", "timeupdate");
+      this.timing = timing;
+      // timeupdate: every 250 ms while playing, nothing in between (see the top of the file).
+      let ticker = null;
+      const tick = () => {
+        clearInterval(ticker);
+        if (video.paused) return;
+        ticker = setInterval(() => this.emit("timeupdate", timing()), TIMEUPDATE_MS);
+      };
+      for (const type of ["playing", "pause", "ended", "emptied"]) {
+        video.addEventListener(type, tick);
+      }
       forward("seeked", "seeked");
       forward("waiting", "bufferstart", () => undefined);
       forward("playing", "bufferend", () => undefined);
@@ -92,7 +120,16 @@
     /** Resolves once playing; rejects like the video does (NotAllowedError: autoplay refused). */
     play() {
       this.log("play");
-      return this.failing("play", this.isReady.then(() => this.__video.play()));
+      const allowed = gestured;
+      const playing = this.isReady.then(() => {
+        if (!allowed) {
+          window.__fakePlayerBlocked = (window.__fakePlayerBlocked ?? 0) + 1;
+          const message = "play() failed because the user didn't interact with the document first.";
+          throw new DOMException(message, "NotAllowedError");
+        }
+        return this.__video.play();
+      });
+      return this.failing("play", playing);
     }
 
     pause() {
@@ -108,10 +145,18 @@
       return this.isReady.then(() => this.__video.currentTime);
     }
 
-    /** Resolves with the time actually seeked to; RangeError outside the video. */
+    /** Resolves with the time actually seeked to; RangeError outside the video. While playing, a
+     * timeupdate from before the seek still arrives after this call (see the top of the file). */
     setCurrentTime(seconds) {
       this.log("setCurrentTime", [seconds]);
-      const seeked = this.isReady.then(() => {
+      if (!this.__video.paused) {
+        const stale = this.timing();
+        later(() => this.emit("timeupdate", stale));
+      }
+      // The request reaches the player after that report left it: the seek, and the reply that
+      // resolves this Promise, come after the report.
+      const arrived = this.isReady.then(() => new Promise((resolve) => later(resolve)));
+      const seeked = arrived.then(() => {
         if (seconds < 0 || seconds > this.__video.duration) {
           const error = new Error("Seconds must be between 0 and the duration of the video.");
           error.name = "RangeError";

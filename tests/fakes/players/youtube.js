@@ -10,6 +10,12 @@
 // Underneath, a real <video> plays window.__fakePlayerConfig.media whatever the videoId, so time
 // really advances and seeks really happen. window.__fakePlayerConfig.errors maps a videoId to the
 // error code onError reports after onReady (e.g. 150: the owner does not allow embedding).
+//
+// window.__fakePlayerConfig.autoplayBlocked: the browser refuses to start playback until the
+// user has tapped or pressed a key on the page. YouTube reports no error for that: playVideo()
+// returns nothing and the player stays unstarted (onStateChange -1 again) or paused, as the real
+// one does. Each refusal is counted in window.__fakePlayerBlocked.
+//
 // Every API call is logged in window.__fakePlayerCalls as [method, ...args].
 (() => {
   const config = window.__fakePlayerConfig ?? {};
@@ -18,6 +24,11 @@
   // "The array of numbers are ordered from slowest to fastest playback speed."
   const RATES = [0.25, 0.5, 0.75, 1, 1.25, 1.5, 1.75, 2];
   const later = (fn) => setTimeout(fn, 0);
+  // Autoplay rules: a trusted tap or key press on the page lets it play (sticky, like Chrome's).
+  let gestured = !config.autoplayBlocked;
+  for (const type of ["pointerdown", "keydown"]) {
+    window.addEventListener(type, (event) => (gestured ||= event.isTrusted), true);
+  }
 
   class Player {
     constructor(elementOrId, options = {}) {
@@ -56,6 +67,15 @@
       const methods = {
         playVideo() {
           log("playVideo", []);
+          if (!gestured) {
+            // Refused: no error, the player just does not start ("unstarted" if it never did).
+            window.__fakePlayerBlocked = (window.__fakePlayerBlocked ?? 0) + 1;
+            if (!started) {
+              state = PlayerState.UNSTARTED;
+              fire("onStateChange", state);
+            }
+            return;
+          }
           started = true;
           video.play().catch(() => update()); // refused autoplay: stays where it was
         },
