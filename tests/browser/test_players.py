@@ -512,16 +512,22 @@ async def test_vimeo_adapter_takes_the_position_of_play_and_pause_events(
 
 
 @pytest.mark.parametrize(
-    ("link", "adapter"),
+    ("link", "adapter", "config"),
     [
         # YouTube says nothing: playVideo() just leaves it unstarted (the adapter times out).
-        (f"https://www.youtube.com/watch?v={YOUTUBE_ID}", "YouTubePlayer"),
+        (f"https://www.youtube.com/watch?v={YOUTUBE_ID}", "YouTubePlayer", {}),
+        # ... or buffers a moment and falls back (the adapter must not take that for a start).
+        (
+            f"https://www.youtube.com/watch?v={YOUTUBE_ID}",
+            "YouTubePlayer",
+            {"autoplayFallsBack": True},
+        ),
         # Vimeo's play() rejects with a NotAllowedError.
-        ("https://vimeo.com/76979871", "VimeoPlayer"),
+        ("https://vimeo.com/76979871", "VimeoPlayer", {}),
         # Twitch emits PLAYBACK_BLOCKED (a past broadcast, so that it has a position to follow).
-        ("https://www.twitch.tv/videos/1234567890", "TwitchPlayer"),
+        ("https://www.twitch.tv/videos/1234567890", "TwitchPlayer", {}),
     ],
-    ids=["youtube", "vimeo", "twitch"],
+    ids=["youtube", "youtube-falls-back", "vimeo", "twitch"],
 )
 async def test_viewer_whose_browser_blocks_autoplay_taps_to_join(
     server: Server,
@@ -530,6 +536,7 @@ async def test_viewer_whose_browser_blocks_autoplay_taps_to_join(
     clip_url: str,  # noqa: F811
     link: str,
     adapter: str,
+    config: dict[str, Any],
 ) -> None:
     host, viewer = await two_viewers(
         server,
@@ -540,6 +547,7 @@ async def test_viewer_whose_browser_blocks_autoplay_taps_to_join(
         adapter,
         viewer_init_script=NOTE_PLAYING_JS,
         autoplayBlocked=True,
+        **config,
     )
     await host.get_by_role("button", name="Play", exact=True).click()
     await playing_past(host, 0.5)

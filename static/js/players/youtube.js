@@ -2,7 +2,7 @@
 // Its rate has a few fixed steps only (getAvailablePlaybackRates), so sync seeks instead of
 // nudging (capabilities.nudge false), while the room's speed is applied when it is one of them.
 
-import { loadScript, notAllowed, waitFor } from "./index.js";
+import { loadScript, notAllowed } from "./index.js";
 
 const API_URL = "https://www.youtube.com/iframe_api";
 const STATE = { UNSTARTED: -1, ENDED: 0, PLAYING: 1, PAUSED: 2, BUFFERING: 3, CUED: 5 };
@@ -19,6 +19,12 @@ function youtubeApi() {
   });
 }
 
+function aborted() {
+  const error = new Error("play() was interrupted by pause()");
+  error.name = "AbortError";
+  return error;
+}
+
 export class YouTubePlayer extends EventTarget {
   constructor(container) {
     super();
@@ -26,6 +32,7 @@ export class YouTubePlayer extends EventTarget {
     this.container = container;
     this.player = null;
     this.state = STATE.UNSTARTED;
+    this.playAttempt = 0; // pause() supersedes a pending play()
   }
 
   async load(item) {
@@ -81,13 +88,34 @@ export class YouTubePlayer extends EventTarget {
     return this.state === STATE.BUFFERING;
   }
 
-  /** YouTube reports no autoplay refusal: if it has not started within 2 s, assume one. */
+  /**
+   * YouTube reports no autoplay refusal: a refused play stays unstarted, or buffers a moment
+   * and falls back to unstarted or paused. Resolves once it really plays; rejects with
+   * NotAllowedError on a refusal (no start within 2 s, or a fall-back; a start that is only
+   * slow gets 10 s), and with AbortError when pause() comes first, like a media element.
+   */
   play() {
+    const attempt = ++this.playAttempt;
     this.player.playVideo();
-    return waitFor(() => !this.paused(), 2000, notAllowed);
+    return new Promise((resolve, reject) => {
+      const started = performance.now();
+      let buffered = false;
+      const poll = () => {
+        if (attempt !== this.playAttempt) return reject(aborted());
+        if (this.state === STATE.PLAYING) return resolve();
+        if (this.state === STATE.BUFFERING) buffered = true;
+        const fellBack = buffered && [STATE.UNSTARTED, STATE.PAUSED, STATE.CUED].includes(this.state);
+        if (fellBack || performance.now() - started > (buffered ? 10000 : 2000)) {
+          return reject(notAllowed());
+        }
+        setTimeout(poll, 100);
+      };
+      poll();
+    });
   }
 
   pause() {
+    this.playAttempt += 1;
     this.player.pauseVideo();
   }
 

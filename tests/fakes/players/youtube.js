@@ -14,7 +14,9 @@
 // window.__fakePlayerConfig.autoplayBlocked: the browser refuses to start playback until the
 // user has tapped or pressed a key on the page. YouTube reports no error for that: playVideo()
 // returns nothing and the player stays unstarted (onStateChange -1 again) or paused, as the real
-// one does. Each refusal is counted in window.__fakePlayerBlocked.
+// one does; with window.__fakePlayerConfig.autoplayFallsBack it first reports buffering (3) for
+// 300 ms, then falls back (seen in the wild: cookpete/react-player#888). Each refusal is counted
+// in window.__fakePlayerBlocked.
 //
 // Every API call is logged in window.__fakePlayerCalls as [method, ...args].
 (() => {
@@ -48,7 +50,9 @@
       const fire = (name, data) => {
         if (events[name]) later(() => events[name]({ target: this, data }));
       };
+      let refusing = false; // a refused start that looks like one, until it falls back
       const update = () => {
+        if (refusing) return;
         let next;
         if (video.ended) next = PlayerState.ENDED;
         else if (video.paused) next = started ? PlayerState.PAUSED : PlayerState.CUED;
@@ -70,7 +74,18 @@
           if (!gestured) {
             // Refused: no error, the player just does not start ("unstarted" if it never did).
             window.__fakePlayerBlocked = (window.__fakePlayerBlocked ?? 0) + 1;
-            if (!started) {
+            if (config.autoplayFallsBack) {
+              // Some refusals look like a start: buffering for a moment, then back to where it was.
+              const before = started ? PlayerState.PAUSED : PlayerState.UNSTARTED;
+              refusing = true;
+              state = PlayerState.BUFFERING;
+              fire("onStateChange", state);
+              setTimeout(() => {
+                refusing = false;
+                state = before;
+                fire("onStateChange", state);
+              }, 300);
+            } else if (!started) {
               state = PlayerState.UNSTARTED;
               fire("onStateChange", state);
             }
