@@ -52,9 +52,14 @@ bench: setup
 bench-sync: setup
 	$(BIN)/python bench/sync.py --viewers 5 --phase 60
 
+# The C load client needs gcc (bench/wsload.c); --client py uses Python workers instead.
+FANOUT := $(BIN)/python bench/fanout.py --connections 5000 --room-size 50 --duration 30 --client c --pin
 bench-fanout: setup
-	$(BIN)/python bench/fanout.py --connections 5000 --room-size 50 --rate 10000 --duration 30
-	$(BIN)/python bench/fanout.py --connections 5000 --room-size 50 --rate 10000 --duration 30 --processes 2
+	$(FANOUT) --rate 10000
+	$(FANOUT) --rate 10000 --processes 2
+	$(FANOUT) --rate 30000
+	$(FANOUT) --rate 30000 --backend postgres
+	$(FANOUT) --rate 30000 --processes 2
 
 # Re-extract strings from code and templates into the catalogues (then translate ru, commit .po).
 extract: $(STAMP)

@@ -26,6 +26,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import random
 import secrets
 import time
 from collections.abc import AsyncIterator
@@ -51,8 +52,15 @@ from services.users import user_payload
 
 log = logging.getLogger(__name__)
 
+#: A room's presence lock expires after this long (a holder that died)
 LOCK_TTL = 5.0
-LOCK_WAIT = 3.0
+#: and a caller waits this long for it before answering "the room is busy". A burst of joins
+#: (a link posted in a big group) queues on one room while the event loops are busy with the
+#: joins themselves: 3 s turned some of 5,000 joins on two processes into errors.
+LOCK_WAIT = 10.0
+#: Polling the lock backs off from the first to the last delay (a spinning caller is a Redis
+#: round trip each time).
+LOCK_POLL = (0.005, 0.05)
 #: A backstop: presence documents (and the process indexes) expire this long after their last
 #: change, whatever happened; crashed processes are swept much sooner (heartbeats, below).
 PRESENCE_TTL = 24 * 3600.0
@@ -85,10 +93,12 @@ async def state_lock(services: Services, key: str) -> AsyncIterator[None]:
     """A short mutual-exclusion lock in the ephemeral store (so across processes with Redis)."""
     lock, token = f"lock:{key}", secrets.token_hex(8)
     deadline = time.monotonic() + LOCK_WAIT
+    delay, longest = LOCK_POLL
     while not await services.state.set_if_absent(lock, token, ttl=LOCK_TTL):
         if time.monotonic() > deadline:
             raise Conflict(N_("The room is busy. Try again."), field="room")
-        await asyncio.sleep(0.005)
+        await asyncio.sleep(delay * random.uniform(0.5, 1.5))
+        delay = min(longest, delay * 2)
     try:
         yield
     finally:

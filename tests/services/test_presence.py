@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import secrets
 from pathlib import Path
 
 import pytest
@@ -22,8 +23,10 @@ from services.presence import (
     get_max_rtt,
     get_present_user_ids,
     ref,
+    state_lock,
 )
 from services.scheduler import Scheduler
+from tests.conftest import REDIS_URL
 from tests.conftest import test_settings as make_settings
 
 
@@ -103,3 +106,36 @@ async def test_sweep_drops_the_connections_of_a_dead_process_only(
 )
 def test_check_rtt(raw: object, value: float | None) -> None:
     assert check_rtt(raw) == value
+
+
+async def test_a_join_waits_out_a_slow_holder_of_the_room_lock(services: Services) -> None:
+    """A busy process can hold a room's presence for seconds during a join storm; the next
+    join queues behind it instead of answering "the room is busy"."""
+    room = ref(3, "SlowLock")
+    entered = asyncio.Event()
+
+    async def slow_holder() -> None:
+        async with state_lock(services, "presence:3:SlowLock"):
+            entered.set()
+            await asyncio.sleep(3.5)
+
+    holder = asyncio.create_task(slow_holder())
+    await entered.wait()
+    assert await do_connect(services, room, user_id=5, conn_id="late") is True
+    await holder
+    assert await get_connected_user_ids(services, room) == {5}
+
+
+@pytest.mark.redis
+async def test_a_burst_of_joins_on_redis_counts_everyone(tmp_path: Path) -> None:
+    built = Services.build(make_settings(tmp_path, redis_url=REDIS_URL))
+    try:
+        room = ref(4, "Burst" + secrets.token_hex(3))
+        joined = await asyncio.gather(
+            *(do_connect(built, room, user_id=u, conn_id=f"c{u}") for u in range(1, 101))
+        )
+        assert all(joined)
+        assert await get_connected_user_ids(built, room) == set(range(1, 101))
+        await do_clear_room(built, room)
+    finally:
+        await built.close()
