@@ -384,8 +384,9 @@ export class RoomView {
     this.$("#player-tap").addEventListener("click", () => {
       haptic("medium");
       this.$("#player-tap").hidden = true;
-      this.unlockPlayer();
-      this.sync?.resync();
+      // Started at the room position inside the tap: the controller aligns it from its next
+      // tick; a resync now would seek and play it a second time before it reports playing.
+      if (!this.unlockPlayer()) this.sync?.resync();
     });
     this.$("#control-resync").addEventListener("click", () => {
       haptic("light");
@@ -417,19 +418,24 @@ export class RoomView {
     this.$("#room-leave").addEventListener("click", () => this.leave());
   }
 
-  /** Inside a tap: start the player (autoplay rules allow it now); the controller then aligns it. */
+  /**
+   * Inside a tap: start the player (autoplay rules allow it now); the controller then aligns it.
+   * True when it started playback for a playing room.
+   */
   unlockPlayer() {
-    if (!this.player || !this.playback) return;
-    if (!this.player.paused()) return;
+    if (!this.player || !this.playback) return false;
+    if (!this.player.paused()) return false;
     if (this.playback.status === "playing") {
       if (this.player.capabilities.seek) this.player.seek(this.roomPosition());
-      this.player.play().catch(() => {});
-      if (this.sync) this.sync.blocked = false;
+      if (this.sync) this.sync.playNow();
+      else this.player.play().catch(() => {});
+      return true;
     } else {
       // The room starts a moment from now; prime the player inside this tap (iOS web views
       // allow a later play() only on an element that was played from a gesture once).
       this.player.play().catch(() => {});
       this.player.pause();
+      return false;
     }
   }
 

@@ -195,11 +195,31 @@ export class SyncController extends EventTarget {
     this.player.setRate(rate);
   }
 
+  /**
+   * Play now, inside a user's tap: called synchronously (some web views honour a gesture only
+   * there), and counted as the pending start so the next tick does not start it again.
+   */
+  playNow() {
+    this.blocked = false;
+    if (this.playPending) return;
+    let started;
+    try {
+      started = Promise.resolve(this.player.play());
+    } catch (error) {
+      started = Promise.reject(error);
+    }
+    this._track(started);
+  }
+
   _play() {
     if (this.blocked || this.playPending) return;
+    this._track(Promise.resolve().then(() => this.player.play()));
+  }
+
+  /** A start under way: a refusal asks for a tap ("blocked"); others are retried by ticks. */
+  _track(started) {
     this.playPending = true;
-    Promise.resolve()
-      .then(() => this.player.play())
+    started
       .catch((error) => {
         if (error?.name === "NotAllowedError") {
           this.blocked = true;

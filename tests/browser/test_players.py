@@ -560,9 +560,13 @@ async def test_viewer_whose_browser_blocks_autoplay_taps_to_join(
     assert await viewer.evaluate("window.playedWhileJoining") is False
     await screenshot(viewer, f"room-{adapter.lower()}-tap-to-play")
 
+    play_method = "playVideo" if adapter == "YouTubePlayer" else "play"
+    plays_before = len(await fake_calls(viewer, play_method))
     await tap.click()
     await expect(tap).to_be_hidden()
     await viewer.wait_for_function(f"() => !{VIDEO}.paused")
+    # The tap starts the player once; the sync does not start it again while it gets going.
+    assert len(await fake_calls(viewer, play_method)) - plays_before == 1
     # In step with the host within a seek cool-down and a few sync ticks.
     await back_in_step(host, viewer, within=6)
     await asyncio.sleep(1)
