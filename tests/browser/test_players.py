@@ -34,6 +34,7 @@ from webapp.server import Server
 pytestmark = pytest.mark.browser
 
 FAKES = Path(__file__).resolve().parents[1] / "fakes" / "players"
+COMMON = FAKES / "common.js"  # served in front of each fake
 #: The official SDK URLs the adapters load, and the stand-in served for each.
 SDKS = {
     "https://www.youtube.com/iframe_api": FAKES / "youtube.js",
@@ -64,7 +65,7 @@ async def serve_fake_sdks(page: Page, media_url: str, **config: Any) -> None:
         if fake is None:
             await route.fulfill(status=404, body="not here: the tests are offline")
         else:
-            body = prelude + fake.read_text(encoding="utf-8")
+            body = prelude + COMMON.read_text(encoding="utf-8") + fake.read_text(encoding="utf-8")
             await route.fulfill(body=body, content_type="text/javascript")
 
     await page.route(THIRD_PARTY, fulfil)
@@ -403,6 +404,17 @@ async def next_timeupdate_then(page: Page, delay_ms: int, action: str) -> None:
     )
 
 
+async def pause_between_reports(page: Page, pause: str) -> float:
+    """Pause (``pause``: JS) 200 ms after Vimeo's last time report, then check the adapter
+    stopped where the video did, not at that older report. Returns where the video stopped."""
+    await next_timeupdate_then(page, 200, pause)
+    await page.wait_for_function(f"() => {STAGE_VIDEO}.paused && window.adapter.paused()")
+    await asyncio.sleep(0.3)
+    adapter_time, video_time = await page.evaluate(READ_BOTH_JS)
+    assert abs(adapter_time - video_time) < 0.05, (adapter_time, video_time)
+    return video_time
+
+
 async def test_vimeo_adapter_clock_stands_still_while_paused(
     server: Server,
     new_page: PageFactory,
@@ -414,11 +426,7 @@ async def test_vimeo_adapter_clock_stands_still_while_paused(
 
     # Paused 200 ms after Vimeo last reported the time: the adapter stops where the video did,
     # not at that older report.
-    await next_timeupdate_then(page, 200, "window.adapter.pause()")
-    await page.wait_for_function(f"() => {STAGE_VIDEO}.paused")
-    await asyncio.sleep(0.3)
-    adapter_time, video_time = await page.evaluate(READ_BOTH_JS)
-    assert abs(adapter_time - video_time) < 0.05, (adapter_time, video_time)
+    video_time = await pause_between_reports(page, "window.adapter.pause()")
 
     # Two seconds later it resumes from there: the pause is not counted as playing time, neither
     # at the play() call nor in the moments until Vimeo reports the time again.
@@ -487,11 +495,7 @@ async def test_vimeo_adapter_takes_the_position_of_play_and_pause_events(
     assert await page.evaluate("window.adapter.paused()") is False
 
     # Paused by Vimeo 200 ms after its last time report: the pause event's position counts.
-    await next_timeupdate_then(page, 200, "window.adapter.player.pause()")
-    await page.wait_for_function(f"() => {STAGE_VIDEO}.paused && window.adapter.paused()")
-    await asyncio.sleep(0.3)
-    adapter_time, video_time = await page.evaluate(READ_BOTH_JS)
-    assert abs(adapter_time - video_time) < 0.05, (adapter_time, video_time)
+    video_time = await pause_between_reports(page, "window.adapter.player.pause()")
 
     # Played by Vimeo 1.5 s later: from its play event on, the adapter counts from there.
     await asyncio.sleep(1.5)

@@ -16,14 +16,7 @@
 // Underneath, a real <video> plays window.__fakePlayerConfig.media whatever the channel or video.
 // Every API call is logged in window.__fakePlayerCalls as [method, ...args].
 (() => {
-  const config = window.__fakePlayerConfig ?? {};
-  const calls = (window.__fakePlayerCalls ??= []);
-  const later = (fn) => setTimeout(fn, 0);
-  // Autoplay rules: a trusted tap or key press on the page lets it play (sticky, like Chrome's).
-  let gestured = !config.autoplayBlocked;
-  for (const type of ["pointerdown", "keydown"]) {
-    window.addEventListener(type, (event) => (gestured ||= event.isTrusted), true);
-  }
+  const { config, calls, later, gestured } = window.__fakePlayer; // common.js
 
   class Player {
     constructor(elementId, options = {}) {
@@ -77,7 +70,7 @@
 
     play() {
       calls.push(["play"]);
-      if (!gestured) {
+      if (!gestured()) {
         window.__fakePlayerBlocked = (window.__fakePlayerBlocked ?? 0) + 1;
         later(() => this.emit(Player.PLAYBACK_BLOCKED));
         return;

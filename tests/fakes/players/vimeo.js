@@ -23,15 +23,8 @@
 // Underneath, a real <video> plays window.__fakePlayerConfig.media whatever the video id.
 // Every API call is logged in window.__fakePlayerCalls as [method, ...args].
 (() => {
-  const config = window.__fakePlayerConfig ?? {};
-  const calls = (window.__fakePlayerCalls ??= []);
-  const later = (fn) => setTimeout(fn, 0);
+  const { config, calls, later, gestured } = window.__fakePlayer; // common.js
   const TIMEUPDATE_MS = 250;
-  // Autoplay rules: a trusted tap or key press on the page lets it play (sticky, like Chrome's).
-  let gestured = !config.autoplayBlocked;
-  for (const type of ["pointerdown", "keydown"]) {
-    window.addEventListener(type, (event) => (gestured ||= event.isTrusted), true);
-  }
 
   class Player {
     constructor(elementOrId, options = {}) {
@@ -120,7 +113,7 @@
     /** Resolves once playing; rejects like the video does (NotAllowedError: autoplay refused). */
     play() {
       this.log("play");
-      const allowed = gestured;
+      const allowed = gestured();
       const playing = this.isReady.then(() => {
         if (!allowed) {
           window.__fakePlayerBlocked = (window.__fakePlayerBlocked ?? 0) + 1;

@@ -20,17 +20,10 @@
 //
 // Every API call is logged in window.__fakePlayerCalls as [method, ...args].
 (() => {
-  const config = window.__fakePlayerConfig ?? {};
-  const calls = (window.__fakePlayerCalls ??= []);
+  const { config, calls, later, gestured } = window.__fakePlayer; // common.js
   const PlayerState = { UNSTARTED: -1, ENDED: 0, PLAYING: 1, PAUSED: 2, BUFFERING: 3, CUED: 5 };
   // "The array of numbers are ordered from slowest to fastest playback speed."
   const RATES = [0.25, 0.5, 0.75, 1, 1.25, 1.5, 1.75, 2];
-  const later = (fn) => setTimeout(fn, 0);
-  // Autoplay rules: a trusted tap or key press on the page lets it play (sticky, like Chrome's).
-  let gestured = !config.autoplayBlocked;
-  for (const type of ["pointerdown", "keydown"]) {
-    window.addEventListener(type, (event) => (gestured ||= event.isTrusted), true);
-  }
 
   class Player {
     constructor(elementOrId, options = {}) {
@@ -71,7 +64,7 @@
       const methods = {
         playVideo() {
           log("playVideo", []);
-          if (!gestured) {
+          if (!gestured()) {
             // Refused: no error, the player just does not start ("unstarted" if it never did).
             window.__fakePlayerBlocked = (window.__fakePlayerBlocked ?? 0) + 1;
             if (config.autoplayFallsBack) {
