@@ -8,7 +8,7 @@ import logging
 import signal
 import sys
 
-from services.config import SettingsError, load_settings
+from services.core.config import SettingsError, load_settings
 
 
 def main() -> int:

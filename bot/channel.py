@@ -1,7 +1,7 @@
 """``Services.channel_checker``: is a Telegram user in the subscriber channel (getChatMember)?
 
-``services.rooms.is_subscriber`` calls it and caches the answer; errors (the bot is not an admin
-of the channel, Telegram unreachable) propagate there and count as "not a subscriber".
+``services.rooms.membership.is_subscriber`` calls it and caches the answer; errors (the bot is
+not an admin of the channel, Telegram unreachable) propagate there and count as "not a subscriber".
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from aiogram import Bot
 from aiogram.enums import ChatMemberStatus
 from aiogram.types import ChatMemberRestricted
 
-from services.context import ChannelChecker
+from services.core.context import ChannelChecker
 
 MEMBER_STATUSES = frozenset(
     {ChatMemberStatus.CREATOR, ChatMemberStatus.ADMINISTRATOR, ChatMemberStatus.MEMBER}

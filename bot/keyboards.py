@@ -13,7 +13,7 @@ from aiogram.types import (
 )
 from aiogram.utils.i18n import gettext as _
 
-from services.config import Settings
+from services.core.config import Settings
 
 
 def mini_app_url(settings: Settings, path: str = "/app") -> str:

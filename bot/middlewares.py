@@ -10,7 +10,7 @@ from aiogram.types import TelegramObject
 from aiogram.types import User as TgUser
 from aiogram.utils.i18n import I18nMiddleware
 
-from services.users import TelegramProfile, do_upsert_telegram_user, pick_language
+from services.accounts.users import TelegramProfile, do_upsert_telegram_user, pick_language
 
 
 class UserMiddleware(BaseMiddleware):

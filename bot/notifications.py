@@ -33,11 +33,11 @@ from aiogram.utils.i18n import gettext as _
 from bot.keyboards import get_bot_username, open_room_keyboard, room_link_keyboard
 from models.rooms import Room
 from models.users import User
-from services.config import Settings
-from services.context import Services
-from services.events import Event
-from services.rooms import count_members
-from services.users import pick_language
+from services.accounts.users import pick_language
+from services.core.config import Settings
+from services.core.context import Services
+from services.core.events import Event
+from services.rooms.membership import count_members
 
 log = logging.getLogger(__name__)
 

@@ -22,9 +22,9 @@ from bot.notifications import Notifier
 from bot.retry import RetryAfterMiddleware
 from bot.routers import common, deeplinks, errors, inline, rooms, start
 from bot.share import make_share_preparer
-from services.config import Settings
-from services.context import Services
-from services.users import DEFAULT_LANGUAGE, SUPPORTED_LANGUAGES
+from services.accounts.users import DEFAULT_LANGUAGE, SUPPORTED_LANGUAGES
+from services.core.config import Settings
+from services.core.context import Services
 
 LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
 #: Asked for explicitly: Telegram does not send ``chat_member`` unless it is listed.

@@ -14,8 +14,8 @@ from aiogram.utils.i18n import I18n
 from bot.keyboards import get_bot_username
 from bot.routers.inline import room_article
 from models.rooms import Room
-from services.config import Settings
-from services.context import SharePreparer
+from services.core.config import Settings
+from services.core.context import SharePreparer
 
 
 def make_share_preparer(

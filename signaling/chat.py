@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from services.chat import (
+from services.rooms.chat import (
     access_sender,
     do_delete_message,
     do_send_as,
     message_payload,
 )
-from services.reactions import do_react, reaction_payload
+from services.rooms.reactions import do_react, reaction_payload
 from signaling.payloads import require_dict, room_ref
 from signaling.rooms import room_actor
 

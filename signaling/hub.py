@@ -16,10 +16,10 @@ from typing import Any
 import socketio
 from aiohttp import WSCloseCode
 
-from services.auth import access_user_by_token
-from services.context import Services
-from services.errors import AppError, Unauthorized
-from services.events import Event
+from services.accounts.auth import access_user_by_token
+from services.core.context import Services
+from services.core.errors import AppError, Unauthorized
+from services.core.events import Event
 from signaling import chat, clock, rooms
 from signaling.manager import (
     FrameOnceManager,

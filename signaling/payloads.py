@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from services.errors import ValidationError
+from services.core.errors import ValidationError
 
 
 def require_dict(data: Any) -> dict[str, Any]:

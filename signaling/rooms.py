@@ -13,11 +13,13 @@ from typing import TYPE_CHECKING, Any
 
 from models.rooms import Room
 from models.users import User
-from services import playback, presence
-from services.chat import get_recent_messages
-from services.errors import Forbidden, ValidationError
-from services.events import Event
-from services.rooms import access_room, do_leave_room, room_payload, room_scope
+from services.core.errors import Forbidden, ValidationError
+from services.core.events import Event
+from services.rooms import playback, presence, queue
+from services.rooms.access import access_room, room_scope
+from services.rooms.chat import get_recent_messages
+from services.rooms.membership import do_leave_room
+from services.rooms.payloads import room_payload
 from signaling.payloads import require_dict, room_ref
 
 if TYPE_CHECKING:
@@ -74,7 +76,7 @@ def register(hub: Hub) -> None:
             return {}
         return {
             "room": await room_payload(room, viewer=user),
-            "queue": await playback.get_queue(room),
+            "queue": await queue.get_queue(room),
             "playback": await playback.get_playback(services, room),
             "participants": await presence.get_participants(services, room),
             "messages": await get_recent_messages(room),
@@ -169,7 +171,7 @@ def register(hub: Hub) -> None:
     async def player_load(hub: Hub, sid: str, data: Any) -> dict[str, Any]:
         data, user, room = await room_actor(hub, sid, data)
         url = data.get("url")
-        state = await playback.do_load(
+        state = await queue.do_load(
             services,
             room=room,
             acting_user=user,
@@ -177,12 +179,12 @@ def register(hub: Hub) -> None:
             url=url,
             origin=sid,
         )
-        return {"playback": state, "queue": await playback.get_queue(room)}
+        return {"playback": state, "queue": await queue.get_queue(room)}
 
     @hub.event("player:ended")
     async def player_ended(hub: Hub, sid: str, data: Any) -> dict[str, Any]:
         data, user, room = await room_actor(hub, sid, data)
-        await playback.do_media_ended(
+        await queue.do_media_ended(
             services, room=room, acting_user=user, media_id=data.get("mediaId")
         )
         return {}
@@ -192,35 +194,35 @@ def register(hub: Hub) -> None:
     @hub.event("queue:add")
     async def queue_add(hub: Hub, sid: str, data: Any) -> dict[str, Any]:
         data, user, room = await room_actor(hub, sid, data)
-        item = await playback.do_enqueue(services, room=room, acting_user=user, url=data.get("url"))
-        return {"item": playback.media_payload(item, user), "queue": await playback.get_queue(room)}
+        item = await queue.do_enqueue(services, room=room, acting_user=user, url=data.get("url"))
+        return {"item": queue.media_payload(item, user), "queue": await queue.get_queue(room)}
 
     @hub.event("queue:remove")
     async def queue_remove(hub: Hub, sid: str, data: Any) -> dict[str, Any]:
         data, user, room = await room_actor(hub, sid, data)
-        queue = await playback.do_queue_remove(
+        items = await queue.do_queue_remove(
             services, room=room, acting_user=user, media_id=data.get("mediaId")
         )
-        return {"queue": queue}
+        return {"queue": items}
 
     @hub.event("queue:reorder")
     async def queue_reorder(hub: Hub, sid: str, data: Any) -> dict[str, Any]:
         data, user, room = await room_actor(hub, sid, data)
-        queue = await playback.do_queue_reorder(
+        items = await queue.do_queue_reorder(
             services, room=room, acting_user=user, media_ids=data.get("mediaIds")
         )
-        return {"queue": queue}
+        return {"queue": items}
 
     @hub.event("queue:next")
     async def queue_next(hub: Hub, sid: str, data: Any) -> dict[str, Any]:
         data, user, room = await room_actor(hub, sid, data)
-        state = await playback.do_queue_next(services, room=room, acting_user=user, origin=sid)
-        return {"playback": state, "queue": await playback.get_queue(room)}
+        state = await queue.do_queue_next(services, room=room, acting_user=user, origin=sid)
+        return {"playback": state, "queue": await queue.get_queue(room)}
 
     @hub.event("queue:vote-skip")
     async def queue_vote_skip(hub: Hub, sid: str, data: Any) -> dict[str, Any]:
         _, user, room = await room_actor(hub, sid, data)
-        return await playback.do_vote_skip(services, room=room, acting_user=user)
+        return await queue.do_vote_skip(services, room=room, acting_user=user)
 
     # --- connection lifecycle and room membership changes ---
 

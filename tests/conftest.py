@@ -16,7 +16,7 @@ import aiohttp
 import pytest
 import socketio
 
-from services.config import Settings, load_settings
+from services.core.config import Settings, load_settings
 from webapp.server import Server
 
 TEST_BOT_TOKEN = "123456:TEST-token-for-vmeste"

@@ -12,7 +12,7 @@ from aiohttp.abc import AbstractAccessLogger
 from aiohttp.web_request import BaseRequest
 from aiohttp.web_response import StreamResponse
 
-from services.context import Services
+from services.core.context import Services
 from webapp.i18n import load_translations
 from webapp.keys import BOT, BOT_INFO, DISPATCHER, SERVICES, SIO, TRANSLATIONS
 from webapp.middlewares import edge_middleware

@@ -11,8 +11,8 @@ from pydantic import BaseModel, ConfigDict
 from pydantic import ValidationError as PydanticValidationError
 
 from models.users import User
-from services.auth import access_user_by_token
-from services.errors import PayloadTooLarge, Unauthorized, ValidationError
+from services.accounts.auth import access_user_by_token
+from services.core.errors import PayloadTooLarge, Unauthorized, ValidationError
 from webapp.keys import SERVICES
 
 M = TypeVar("M", bound=BaseModel)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from babel.support import NullTranslations, Translations
 
-from services.users import DEFAULT_LANGUAGE, SUPPORTED_LANGUAGES
+from services.accounts.users import DEFAULT_LANGUAGE, SUPPORTED_LANGUAGES
 
 LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
 DOMAIN = "messages"

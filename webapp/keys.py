@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
-from services.context import Services
+from services.core.context import Services
 
 if TYPE_CHECKING:
     from aiogram import Bot, Dispatcher

@@ -9,7 +9,7 @@ from typing import Any
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
-from services.errors import AppError, PayloadTooLarge, RateLimited, Unauthorized
+from services.core.errors import AppError, PayloadTooLarge, RateLimited, Unauthorized
 from webapp.keys import SERVICES
 
 log = logging.getLogger(__name__)

@@ -18,10 +18,10 @@ from typing import Any, TypeVar
 
 from aiohttp import web
 
-from services.config import Settings
-from services.context import Services
-from services.db import start_database, stop_database
-from services.presence import start_heartbeat, stop_heartbeat
+from services.core.config import Settings
+from services.core.context import Services
+from services.core.db import start_database, stop_database
+from services.rooms.presence import start_heartbeat, stop_heartbeat
 from webapp.app import AccessLogger, create_app
 
 log = logging.getLogger(__name__)

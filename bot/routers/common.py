@@ -11,8 +11,8 @@ from aiogram.utils.i18n import gettext as _
 
 from bot.keyboards import language_keyboard, open_app_keyboard_for, set_chat_menu
 from models.users import User
-from services.context import Services
-from services.users import do_set_language, pick_language
+from services.accounts.users import do_set_language, pick_language
+from services.core.context import Services
 
 
 async def help_command(message: Message, bot: Bot, services: Services) -> None:

@@ -12,7 +12,7 @@ from bot.deeplinks import DeepLinks
 from bot.keyboards import open_app_keyboard
 from bot.routers.start import send_greeting
 from models.users import User
-from services.users import SUPPORTED_LANGUAGES, do_set_language
+from services.accounts.users import SUPPORTED_LANGUAGES, do_set_language
 
 
 async def language_link(message: Message, user: User, argument: str, data: dict[str, Any]) -> None:

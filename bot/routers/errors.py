@@ -13,7 +13,7 @@ from aiogram.filters import ExceptionTypeFilter
 from aiogram.types import ErrorEvent
 from aiogram.utils.i18n import gettext as _
 
-from services.errors import AppError
+from services.core.errors import AppError
 
 log = logging.getLogger(__name__)
 

@@ -29,11 +29,12 @@ from bot.keyboards import get_bot_username, room_link_keyboard
 from bot.routers.rooms import ROOM_CODE_RE
 from models.rooms import Room, Visibility
 from models.users import User
-from services.config import Settings
-from services.context import Services
-from services.errors import AppError, NotFound, RateLimited
-from services.media import parse_media_url
-from services.rooms import access_room, do_create_room, get_active_member, get_user_rooms
+from services.core.config import Settings
+from services.core.context import Services
+from services.core.errors import AppError, NotFound, RateLimited
+from services.rooms.access import access_room, get_active_member
+from services.rooms.media import parse_media_url
+from services.rooms.membership import do_create_room, get_user_rooms
 
 log = logging.getLogger(__name__)
 

@@ -27,12 +27,12 @@ from bot.keyboards import (
 from bot.notifications import Notifier, group_status_message
 from models.rooms import Room, Visibility
 from models.users import User
-from services.context import Services
-from services.errors import NotFound
-from services.rooms import (
+from services.core.context import Services
+from services.core.errors import NotFound
+from services.rooms.access import access_room
+from services.rooms.membership import (
     CODE_ALPHABET,
     CODE_LENGTH,
-    access_room,
     do_create_room,
     do_join_room,
     get_user_rooms,

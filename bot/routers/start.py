@@ -15,8 +15,8 @@ from aiogram.utils.i18n import gettext as _
 from bot.deeplinks import DeepLinks
 from bot.keyboards import open_app_keyboard, set_chat_menu
 from models.users import User
-from services.context import Services
-from services.users import pick_language
+from services.accounts.users import pick_language
+from services.core.context import Services
 
 log = logging.getLogger(__name__)
 

@@ -17,7 +17,7 @@ import aiohttp
 import pytest
 
 from models.users import User
-from services.telegram_auth import sign_init_data
+from services.accounts.telegram_auth import sign_init_data
 from tests.conftest import TEST_BOT_TOKEN, ServerFactory
 from tests.fakes.botapi import Call, FakeBotAPI
 from webapp.server import Server

@@ -10,7 +10,7 @@ from aiogram import F, Router
 from aiogram.filters import Command
 from aiogram.types import CallbackQuery, Message
 
-from services.errors import NotFound, ValidationError
+from services.core.errors import NotFound, ValidationError
 from tests.bot.conftest import (
     EN_SOMETHING_WRONG,
     RU_NOT_FOUND,

@@ -8,7 +8,7 @@ import pytest
 
 from models.rooms import Room, Visibility
 from models.users import User
-from services.rooms import do_close_room, do_create_room
+from services.rooms.membership import do_close_room, do_create_room
 from tests.bot.conftest import errors_logged
 from tests.fakes.botapi import Call, FakeBotAPI
 from webapp.server import Server

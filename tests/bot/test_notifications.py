@@ -10,7 +10,7 @@ import pytest
 
 from models.rooms import Room, RoomInvite, Visibility
 from models.users import User
-from services.rooms import do_create_room, do_invite, is_subscriber
+from services.rooms.membership import do_create_room, do_invite, is_subscriber
 from tests.bot.conftest import (
     PUBLIC_URL,
     buttons,

@@ -11,8 +11,8 @@ import pytest
 
 from models.rooms import Room, Visibility
 from models.users import User
-from services.rooms import do_close_room, do_create_room, do_join_room, do_leave_room
-from services.users import TelegramProfile, do_upsert_telegram_user
+from services.accounts.users import TelegramProfile, do_upsert_telegram_user
+from services.rooms.membership import do_close_room, do_create_room, do_join_room, do_leave_room
 from tests.bot.conftest import (
     EN_BAD_LINK,
     PUBLIC_URL,

@@ -7,7 +7,7 @@ import time
 
 import aiohttp
 
-from services.telegram_auth import sign_init_data
+from services.accounts.telegram_auth import sign_init_data
 from tests.conftest import TEST_BOT_TOKEN, register
 from tests.fakes.botapi import FakeBotAPI
 from webapp.server import Server

@@ -19,7 +19,7 @@ from urllib.parse import parse_qsl, quote, urlencode
 import pytest
 from playwright.async_api import Browser, Page, Route, async_playwright
 
-from services.telegram_auth import sign_init_data
+from services.accounts.telegram_auth import sign_init_data
 from tests.conftest import TEST_BOT_TOKEN
 from webapp.server import Server
 

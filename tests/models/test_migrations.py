@@ -12,7 +12,7 @@ from tortoise.context import TortoiseContext
 from tortoise.migrations.api import migrate
 from tortoise.migrations.autodetector import MigrationAutodetector
 
-from services.db import start_database, stop_database, tortoise_config
+from services.core.db import start_database, stop_database, tortoise_config
 from tests.conftest import POSTGRES_URL, register
 
 EXPECTED_TABLES = {

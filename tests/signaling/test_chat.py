@@ -19,7 +19,8 @@ import socketio
 
 from models.rooms import Room, Visibility
 from models.users import User
-from services.rooms import do_close_room, do_create_room, do_kick, do_update_settings
+from services.rooms.membership import do_close_room, do_create_room
+from services.rooms.moderation import do_kick, do_update_settings
 from tests.conftest import Account, SioFactory, register
 from webapp.server import Server
 

@@ -48,7 +48,7 @@ async def test_time_sync_ignores_garbage_client_time(sio_client: SioFactory, ann
 async def test_published_event_reaches_the_users_sockets(
     server, sio_client: SioFactory, anna: Account, boris: Account
 ) -> None:
-    from services.events import Event
+    from services.core.events import Event
 
     anna_client = await sio_client(anna.token)
     boris_client = await sio_client(boris.token)

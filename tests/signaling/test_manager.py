@@ -10,7 +10,7 @@ import time
 import aiohttp
 import pytest
 
-from services import chat
+from services.rooms import chat
 from signaling import manager
 from signaling.manager import FrameOnceManager, text_frame
 from tests.conftest import Account, ServerFactory, SioFactory

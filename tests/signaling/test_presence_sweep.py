@@ -16,10 +16,10 @@ from typing import Any
 import pytest
 
 from models.users import User
-from services.context import Services
-from services.presence import do_disconnect, do_enter_room, do_heartbeat
-from services.rooms import do_leave_room
-from services.scheduler import Scheduler
+from services.core.context import Services
+from services.core.scheduler import Scheduler
+from services.rooms.membership import do_leave_room
+from services.rooms.presence import do_disconnect, do_enter_room, do_heartbeat
 from signaling.hub import close_sio
 from tests.conftest import REDIS_URL, Account, ServerFactory, SioFactory
 from tests.signaling.test_rooms import connect, create_room, eventually, in_server, join

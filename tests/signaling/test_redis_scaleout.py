@@ -9,7 +9,7 @@ import aiohttp
 import pytest
 import socketio
 
-from services.events import Event
+from services.core.events import Event
 from tests.conftest import REDIS_URL, register
 
 pytestmark = pytest.mark.redis

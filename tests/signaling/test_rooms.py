@@ -15,7 +15,8 @@ import socketio
 
 from models.rooms import ControlMode, MediaItem, Room
 from models.users import User
-from services.rooms import do_create_room, do_kick
+from services.rooms.membership import do_create_room
+from services.rooms.moderation import do_kick
 from tests.conftest import REDIS_URL, Account, ServerFactory, SioFactory, register
 from webapp.server import Server
 
@@ -87,7 +88,7 @@ async def vera(http: aiohttp.ClientSession) -> Account:
 async def test_join_answers_with_the_snapshot(
     server: Server, sio_client: SioFactory, anna: Account, boris: Account
 ) -> None:
-    from services.chat import do_system_message
+    from services.rooms.chat import do_system_message
 
     room = await create_room(server, anna, title="Movie night", media_url=YT)
 

@@ -11,7 +11,7 @@ import aiohttp
 import pytest
 
 from models.users import User
-from services.rooms import do_kick
+from services.rooms.moderation import do_kick
 from signaling.hub import close_sio
 from tests.conftest import REDIS_URL, ServerFactory, SioFactory, register
 from tests.signaling.test_rooms import YT, connect, create_room, eventually, in_server, join

@@ -11,7 +11,7 @@ import asyncpg
 import pytest
 from tortoise.backends.base.executor import EXECUTOR_CACHE
 
-from services.config import Settings
+from services.core.config import Settings
 from tests.conftest import POSTGRES_URL, TEST_BOT_TOKEN, ServerFactory
 from webapp.server import Server
 

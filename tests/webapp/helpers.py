@@ -12,7 +12,7 @@ import aiohttp
 import jwt
 from jwt.warnings import InsecureKeyLengthWarning
 
-from services.telegram_auth import sign_init_data
+from services.accounts.telegram_auth import sign_init_data
 from tests.conftest import TEST_BOT_TOKEN
 from webapp.server import Server
 

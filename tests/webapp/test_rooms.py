@@ -15,7 +15,7 @@ import aiohttp
 import pytest
 
 from models.users import User
-from services.events import Event
+from services.core.events import Event
 from tests.conftest import Account, ServerFactory, register
 from tests.webapp.helpers import assert_json_error, in_server
 from webapp.server import Server

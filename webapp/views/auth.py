@@ -1,11 +1,12 @@
-"""POST /api/auth/{register,login,telegram}: parse, call services.auth, render the session."""
+"""POST /api/auth/{register,login,telegram}: parse, call services.accounts.auth, render the
+session."""
 
 from __future__ import annotations
 
 from aiohttp import web
 
-from services import auth
-from services.users import user_payload
+from services.accounts import auth
+from services.accounts.users import user_payload
 from webapp.http import Body, client_ip, parse_body
 from webapp.keys import SERVICES
 

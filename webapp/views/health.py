@@ -8,7 +8,7 @@ from collections.abc import Awaitable
 
 from aiohttp import web
 
-from services.db import database_ok
+from services.core.db import database_ok
 from webapp.keys import BOT, SERVICES
 
 #: A dependency that does not answer within this many seconds counts as down.

@@ -1,7 +1,7 @@
 """Watch rooms over REST (docs/rooms-protocol.md): create, list, look, join, leave, moderate.
 
-Every rule lives in ``services.rooms``; these views parse, resolve the requester, call it and
-render its result.
+Every rule lives in ``services.rooms``; these views parse, resolve the requester, call one service
+function and render its result.
 """
 
 from __future__ import annotations
@@ -12,8 +12,18 @@ from typing import Any, Literal
 from aiohttp import web
 from pydantic import Field
 
-from services import chat, playback, reactions, rooms
-from services.errors import ValidationError
+from models.rooms import ControlMode, Visibility
+from services.core.errors import ValidationError
+from services.rooms import (
+    access,
+    chat,
+    membership,
+    moderation,
+    payloads,
+    playback,
+    queue,
+    reactions,
+)
 from webapp.http import Body, parse_body, requester
 from webapp.keys import SERVICES
 
@@ -21,7 +31,7 @@ OK = {"ok": True}
 #: ``to`` when the query leaves it out: past the end of anything.
 END_OF_MEDIA = 10.0**9
 _INT_RE = re.compile(r"-?[0-9]{1,12}")
-_ID = Field(gt=0, le=rooms.MAX_ID)
+_ID = Field(gt=0, le=access.MAX_ID)
 
 
 class CreateRoomBody(Body):
@@ -69,46 +79,46 @@ def _float_param(request: web.Request, name: str, default: float) -> float:
 async def create(request: web.Request) -> web.Response:
     user = await requester(request)
     body = await parse_body(request, CreateRoomBody)
-    room = await rooms.do_create_room(
+    room = await membership.do_create_room(
         request.app[SERVICES],
         acting_user=user,
         title=body.title,
-        visibility=rooms.Visibility(body.visibility),
-        control_mode=rooms.ControlMode(body.control_mode),
+        visibility=Visibility(body.visibility),
+        control_mode=ControlMode(body.control_mode),
         media_url=body.url,
     )
-    return web.json_response({"room": await rooms.room_payload(room, viewer=user)}, status=201)
+    return web.json_response({"room": await payloads.room_payload(room, viewer=user)}, status=201)
 
 
 async def list_public(request: web.Request) -> web.Response:
     user = await requester(request)
-    page = await rooms.get_public_rooms(
+    page = await membership.get_public_rooms(
         query=request.query.get("query", ""),
         kind=request.query.get("kind") or None,
         limit=_int_param(request, "limit", 20),
         offset=_int_param(request, "offset", 0),
     )
-    payloads = await rooms.room_payloads(page.rooms, viewer=user)
-    return web.json_response({"rooms": payloads, "total": page.total})
+    shown = await payloads.room_payloads(page.rooms, viewer=user)
+    return web.json_response({"rooms": shown, "total": page.total})
 
 
 async def mine(request: web.Request) -> web.Response:
     user = await requester(request)
-    found = await rooms.get_user_rooms(user)
-    return web.json_response({"rooms": await rooms.room_payloads(found, viewer=user)})
+    found = await membership.get_user_rooms(user)
+    return web.json_response({"rooms": await payloads.room_payloads(found, viewer=user)})
 
 
 async def detail(request: web.Request) -> web.Response:
     user = await requester(request)
-    room = await rooms.access_room_as_viewer(
+    room = await access.access_room_as_viewer(
         request.match_info["id"], viewer=user, invite_code=request.query.get("invite")
     )
-    members = await rooms.get_members(room)
+    members = await membership.get_members(room)
     data: dict[str, Any] = {
-        "room": await rooms.room_payload(room, viewer=user),
-        "members": [rooms.member_payload(member, person) for member, person in members],
+        "room": await payloads.room_payload(room, viewer=user),
+        "members": [payloads.member_payload(member, person) for member, person in members],
     }
-    data["queue"] = await playback.get_queue(room)
+    data["queue"] = await queue.get_queue(room)
     data["playback"] = await playback.get_playback(request.app[SERVICES], room)
     return web.json_response(data)
 
@@ -116,8 +126,8 @@ async def detail(request: web.Request) -> web.Response:
 async def update(request: web.Request) -> web.Response:
     user = await requester(request)
     body = await parse_body(request, SettingsBody)
-    room = await rooms.access_room(request.match_info["id"])
-    room = await rooms.do_update_settings(
+    room = await access.access_room(request.match_info["id"])
+    room = await moderation.do_update_settings(
         request.app[SERVICES],
         room=room,
         acting_user=user,
@@ -126,53 +136,57 @@ async def update(request: web.Request) -> web.Response:
         control_mode=body.control_mode,
         slow_mode_seconds=body.slow_mode_seconds,
     )
-    return web.json_response({"room": await rooms.room_payload(room, viewer=user)})
+    return web.json_response({"room": await payloads.room_payload(room, viewer=user)})
 
 
 async def join(request: web.Request) -> web.Response:
     user = await requester(request)
     body = await parse_body(request, JoinBody) if request.body_exists else JoinBody()
-    room = await rooms.access_room(request.match_info["id"])
-    await rooms.do_join_room(
+    room = await access.access_room(request.match_info["id"])
+    await membership.do_join_room(
         request.app[SERVICES], room=room, acting_user=user, invite_code=body.invite_code
     )
-    return web.json_response({"room": await rooms.room_payload(room, viewer=user)})
+    return web.json_response({"room": await payloads.room_payload(room, viewer=user)})
 
 
 async def leave(request: web.Request) -> web.Response:
     user = await requester(request)
-    room = await rooms.access_room(request.match_info["id"])
-    await rooms.do_leave_room(request.app[SERVICES], room=room, acting_user=user)
+    room = await access.access_room(request.match_info["id"])
+    await membership.do_leave_room(request.app[SERVICES], room=room, acting_user=user)
     return web.json_response(OK)
 
 
 async def close(request: web.Request) -> web.Response:
     user = await requester(request)
-    room = await rooms.access_room(request.match_info["id"])
-    await rooms.do_close_room_as(request.app[SERVICES], room=room, acting_user=user)
+    room = await access.access_room(request.match_info["id"])
+    await membership.do_close_room_as(request.app[SERVICES], room=room, acting_user=user)
     return web.json_response(OK)
 
 
 async def share(request: web.Request) -> web.Response:
     user = await requester(request)
-    room = await rooms.access_room(request.match_info["id"])
-    prepared_id = await rooms.do_prepare_share(request.app[SERVICES], room=room, acting_user=user)
+    room = await access.access_room(request.match_info["id"])
+    prepared_id = await membership.do_prepare_share(
+        request.app[SERVICES], room=room, acting_user=user
+    )
     return web.json_response({"id": prepared_id})
 
 
 async def kick(request: web.Request) -> web.Response:
     user = await requester(request)
-    room = await rooms.access_room(request.match_info["id"])
+    room = await access.access_room(request.match_info["id"])
     target_id = _int_param(request, "user_id")
-    await rooms.do_kick(request.app[SERVICES], room=room, acting_user=user, target_id=target_id)
+    await moderation.do_kick(
+        request.app[SERVICES], room=room, acting_user=user, target_id=target_id
+    )
     return web.json_response(OK)
 
 
 async def invite(request: web.Request) -> web.Response:
     user = await requester(request)
     body = await parse_body(request, UserIdBody)
-    room = await rooms.access_room(request.match_info["id"])
-    await rooms.do_invite(
+    room = await access.access_room(request.match_info["id"])
+    await membership.do_invite(
         request.app[SERVICES], room=room, acting_user=user, invitee_id=body.user_id
     )
     return web.json_response(OK)
@@ -180,8 +194,8 @@ async def invite(request: web.Request) -> web.Response:
 
 async def _set_moderator(request: web.Request, *, moderator: bool) -> web.Response:
     user = await requester(request)
-    room = await rooms.access_room(request.match_info["id"])
-    member = await rooms.do_set_role(
+    room = await access.access_room(request.match_info["id"])
+    member = await moderation.do_set_role(
         request.app[SERVICES],
         room=room,
         acting_user=user,
@@ -189,7 +203,7 @@ async def _set_moderator(request: web.Request, *, moderator: bool) -> web.Respon
         moderator=moderator,
     )
     await member.fetch_related("user")
-    return web.json_response({"member": rooms.member_payload(member, member.user)})
+    return web.json_response({"member": payloads.member_payload(member, member.user)})
 
 
 async def add_moderator(request: web.Request) -> web.Response:
@@ -203,16 +217,16 @@ async def remove_moderator(request: web.Request) -> web.Response:
 async def handover(request: web.Request) -> web.Response:
     user = await requester(request)
     body = await parse_body(request, UserIdBody)
-    room = await rooms.access_room(request.match_info["id"])
-    room = await rooms.do_handover(
+    room = await access.access_room(request.match_info["id"])
+    room = await moderation.do_handover(
         request.app[SERVICES], room=room, acting_user=user, target_id=body.user_id
     )
-    return web.json_response({"room": await rooms.room_payload(room, viewer=user)})
+    return web.json_response({"room": await payloads.room_payload(room, viewer=user)})
 
 
 async def messages(request: web.Request) -> web.Response:
     user = await requester(request)
-    room = await rooms.access_room_as_member(request.match_info["id"], user=user)
+    room = await access.access_room_as_member(request.match_info["id"], user=user)
     found = await chat.get_recent_messages(
         room,
         before=_int_param(request, "before"),
@@ -223,7 +237,7 @@ async def messages(request: web.Request) -> web.Response:
 
 async def room_reactions(request: web.Request) -> web.Response:
     user = await requester(request)
-    room = await rooms.access_room_as_member(request.match_info["id"], user=user)
+    room = await access.access_room_as_member(request.match_info["id"], user=user)
     media_id = _int_param(request, "mediaId")
     if media_id is None:
         raise ValidationError(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from services import users
+from services.accounts import users
 from webapp.http import Body, parse_body, requester
 
 
