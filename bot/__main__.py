@@ -26,7 +26,7 @@ def main() -> int:
 
 
 async def _serve(settings: object) -> int:
-    from webapp.server import Server
+    from composition import Server
 
     server = Server(settings)  # type: ignore[arg-type]
     stop = asyncio.Event()

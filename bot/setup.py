@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +25,7 @@ from bot.routers import common, deeplinks, errors, inline, rooms, start
 from bot.share import make_share_preparer
 from services.accounts.users import DEFAULT_LANGUAGE, SUPPORTED_LANGUAGES
 from services.core.config import Settings
-from services.core.context import Services
+from services.core.context import ChannelChecker, Services, SharePreparer
 
 LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
 #: Asked for explicitly: Telegram does not send ``chat_member`` unless it is listed.
@@ -59,29 +60,37 @@ def build_i18n() -> I18n:
     return I18n(path=LOCALES_DIR, default_locale="en", domain="messages")
 
 
+@dataclass(frozen=True)
+class BotPorts:
+    """What the bot lends the services (built before them, passed in by the composition root)."""
+
+    share_preparer: SharePreparer
+    channel_checker: ChannelChecker | None
+
+
+def build_ports(bot: Bot, settings: Settings, i18n: I18n, bot_info: dict[str, Any]) -> BotPorts:
+    channel = settings.subscriber_channel_id
+    return BotPorts(
+        share_preparer=make_share_preparer(bot, settings, i18n, bot_info),
+        channel_checker=make_channel_checker(bot, channel) if channel else None,
+    )
+
+
 def build_dispatcher(
-    services: Services, bot_info: dict[str, Any], bot: Bot | None = None
+    services: Services, bot: Bot, bot_info: dict[str, Any], i18n: I18n
 ) -> Dispatcher:
     """``bot_info`` is filled by :func:`configure_bot` once getMe answers.
 
-    With ``bot``, this process also turns domain events into Telegram messages (invites, group
-    status) and answers ``services.channel_checker``: every process that serves HTTP publishes
-    events, whether or not it holds the polling lock.
+    This process also turns domain events into Telegram messages (invites, group status):
+    every process that serves HTTP publishes events, whether or not it holds the polling lock.
     """
     links = DeepLinks()
     deeplinks.register_builtin(links)
     rooms.register_deep_links(links)
-    i18n = build_i18n()
     dp = Dispatcher(services=services, bot_info=bot_info, deep_links=links)
-    if bot is not None:
-        notifier = Notifier(services, bot, i18n, bot_info)
-        notifier.subscribe()
-        dp["notifier"] = notifier
-        services.share_preparer = make_share_preparer(bot, services.settings, i18n, bot_info)
-        if services.settings.subscriber_channel_id:
-            services.channel_checker = make_channel_checker(
-                bot, services.settings.subscriber_channel_id
-            )
+    notifier = Notifier(services, bot, i18n, bot_info)
+    notifier.subscribe()
+    dp["notifier"] = notifier
     dp.update.outer_middleware(UserMiddleware())
     UserI18nMiddleware(i18n).setup(dp)
     dp.include_routers(errors.setup(), start.setup(), rooms.setup(), inline.setup(), common.setup())

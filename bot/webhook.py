@@ -8,17 +8,20 @@ import json
 import logging
 from typing import Any
 
-from aiogram import Bot
+from aiogram import Bot, Dispatcher
 from aiogram.types import Update
 from aiohttp import web
 from pydantic import ValidationError
 
-from webapp.keys import BOT, DISPATCHER, SERVICES
+from services.core.context import Services
 
 log = logging.getLogger(__name__)
 UPDATE_DEDUPE_TTL = 24 * 3600.0
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 PENDING: web.AppKey[set[asyncio.Task[None]]] = web.AppKey("webhook_tasks")
+SERVICES: web.AppKey[Services] = web.AppKey("webhook_services", Services)
+BOT: web.AppKey[Bot] = web.AppKey("webhook_bot", Bot)
+DISPATCHER: web.AppKey[Dispatcher] = web.AppKey("webhook_dispatcher", Dispatcher)
 
 
 def _secret_ok(given: str, expected: str) -> bool:
@@ -49,7 +52,6 @@ async def webhook(request: web.Request) -> web.Response:
     if secret is None or not _secret_ok(given, secret.get_secret_value()):
         return web.json_response({"ok": False}, status=401)
     bot = request.app[BOT]
-    assert bot is not None
     update = _parse_update(await request.read(), bot)
     if update is None:
         return web.json_response({"ok": False}, status=400)
@@ -67,8 +69,6 @@ async def webhook(request: web.Request) -> web.Response:
 
 async def _process(app: web.Application, update: Update) -> None:
     bot, dispatcher = app[BOT], app[DISPATCHER]
-    assert bot is not None
-    assert dispatcher is not None
     try:
         await dispatcher.feed_update(bot, update)
     except Exception:
@@ -81,7 +81,10 @@ async def _drain(app: web.Application) -> None:
         await asyncio.wait(app[PENDING], timeout=5)
 
 
-def setup_webhook_route(app: web.Application, path: str) -> None:
+def setup_webhook_route(
+    app: web.Application, path: str, *, services: Services, bot: Bot, dispatcher: Dispatcher
+) -> None:
+    app[SERVICES], app[BOT], app[DISPATCHER] = services, bot, dispatcher
     app[PENDING] = set()
     app.router.add_post(path, webhook, name="telegram_webhook")
     app.on_shutdown.append(_drain)

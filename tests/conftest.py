@@ -16,8 +16,8 @@ import aiohttp
 import pytest
 import socketio
 
+from composition import Server
 from services.core.config import Settings, load_settings
-from webapp.server import Server
 
 TEST_BOT_TOKEN = "123456:TEST-token-for-vmeste"
 POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/test")

@@ -1,7 +1,9 @@
-"""The one ``create_app`` factory: API, pages, static files, Socket.IO and the bot webhook."""
+"""The one ``create_app`` factory: API, pages and static files (the composition root attaches
+the Socket.IO hub and, in webhook mode, the bot's route)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +16,7 @@ from aiohttp.web_response import StreamResponse
 
 from services.core.context import Services
 from webapp.i18n import load_translations
-from webapp.keys import BOT, BOT_INFO, DISPATCHER, SERVICES, SIO, TRANSLATIONS
+from webapp.keys import BOT_ENABLED, BOT_INFO, SERVICES, TRANSLATIONS
 from webapp.middlewares import edge_middleware
 from webapp.routes import setup_routes
 
@@ -56,37 +58,22 @@ def _setup_templates(app: web.Application) -> None:
 def create_app(
     services: Services,
     *,
-    bot: Any | None = None,
-    dispatcher: Any | None = None,
+    bot_enabled: bool = False,
     bot_info: dict[str, Any] | None = None,
+    extra_routes: Sequence[Callable[[web.Application], None]] = (),
 ) -> web.Application:
-    from signaling.hub import close_connections, close_sio, create_sio
-
+    """The web side of the process. ``extra_routes`` come from the composition root (the bot's
+    webhook route), so this package never imports the bot."""
     settings = services.settings
     app = web.Application(
         client_max_size=settings.max_body_bytes,
         middlewares=[edge_middleware],
     )
     app[SERVICES] = services
-    app[BOT] = bot
-    app[DISPATCHER] = dispatcher
+    app[BOT_ENABLED] = bot_enabled
     app[BOT_INFO] = bot_info or {}
     _setup_templates(app)
     setup_routes(app, static_dir=ROOT / "static", media_dir=settings.media_dir)
-    if bot is not None and dispatcher is not None and settings.bot_mode == "webhook":
-        from bot.webhook import setup_webhook_route
-
-        setup_webhook_route(app, settings.webhook_path)
-    sio = create_sio(services)
-    sio.attach(app)
-    app[SIO] = sio
-
-    async def close_sockets(app: web.Application) -> None:
-        await close_connections(sio)
-
-    async def close_hub(app: web.Application) -> None:
-        await close_sio(sio)
-
-    app.on_shutdown.append(close_sockets)
-    app.on_cleanup.append(close_hub)
+    for add_routes in extra_routes:
+        add_routes(app)
     return app

@@ -9,12 +9,11 @@ from aiohttp import web
 from services.core.context import Services
 
 if TYPE_CHECKING:
-    from aiogram import Bot, Dispatcher
     from socketio import AsyncServer
 
 SERVICES: web.AppKey[Services] = web.AppKey("services", Services)
 SIO: web.AppKey[AsyncServer] = web.AppKey("sio")
-BOT: web.AppKey[Bot | None] = web.AppKey("bot")
-DISPATCHER: web.AppKey[Dispatcher | None] = web.AppKey("dispatcher")
+#: Is the bot on in this process (health says so)?
+BOT_ENABLED: web.AppKey[bool] = web.AppKey("bot_enabled", bool)
 BOT_INFO: web.AppKey[dict[str, Any]] = web.AppKey("bot_info")
 TRANSLATIONS: web.AppKey[Any] = web.AppKey("translations")

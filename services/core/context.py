@@ -39,24 +39,28 @@ class Services:
     share_preparer: SharePreparer | None = None
 
     @classmethod
-    def build(cls, settings: Settings) -> Services:
+    def build(
+        cls,
+        settings: Settings,
+        *,
+        channel_checker: ChannelChecker | None = None,
+        share_preparer: SharePreparer | None = None,
+    ) -> Services:
+        """The core only: features register their bus reactions at composition
+        (``composition.wiring``)."""
         state: EphemeralStore = (
             RedisStore(settings.redis_url) if settings.redis_url else MemoryStore()
         )
-        services = cls(
+        return cls(
             settings=settings,
             state=state,
             events=EventBus(),
             limiter=RateLimiter(settings.redis_url),
             hasher=make_hasher(settings.password_hash_profile),
             jwt_key=settings.jwt_key(),
+            channel_checker=channel_checker,
+            share_preparer=share_preparer,
         )
-        # Services that cache keep their caches honest from the bus (imported here: they
-        # import this module).
-        from services.rooms import chat
-
-        chat.subscribe(services)
-        return services
 
     async def close(self) -> None:
         await self.scheduler.close()

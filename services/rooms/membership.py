@@ -159,13 +159,18 @@ async def do_create_room(
             continue  # a code collision: draw again
     else:
         raise Conflict(N_("Could not create the room. Try again."), field="code")
-    if source is not None:
-        # Imported here: playback builds on this module's rules.
-        from services.rooms.queue import do_enqueue
-
-        await do_enqueue(services, room=room, acting_user=acting_user, url=source.url)
+    # The queue reacts to it (the link becomes the first item) before this returns.
     await services.events.publish(
-        Event("room:created", {"roomId": room.id, "hostId": acting_user.id})
+        Event(
+            "room:created",
+            {
+                "roomId": room.id,
+                "hostId": acting_user.id,
+                "room": room,
+                "host": acting_user,
+                "mediaUrl": source.url if source is not None else None,
+            },
+        )
     )
     return room
 
@@ -231,9 +236,10 @@ async def do_join_room(
             scope=room_scope(room.id),
         )
     )
-    from services.rooms.chat import do_system_message
-
-    await do_system_message(services, room, "joined", user=acting_user)
+    # A first-time (or returning after leaving) member: the chat says so.
+    await services.events.publish(
+        Event("member:joined", {"room": room, "user": acting_user})
+    )
     return member
 
 

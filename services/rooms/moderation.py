@@ -53,9 +53,7 @@ async def do_kick(services: Services, *, room: Room, acting_user: User, target_i
             )
         )
     target_user = await User.get(id=target_id)
-    from services.rooms.chat import do_system_message
-
-    await do_system_message(services, room, "kicked", user=target_user)
+    await services.events.publish(Event("member:kicked", {"room": room, "user": target_user}))
 
 
 

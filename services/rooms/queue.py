@@ -121,13 +121,12 @@ async def _load(
 
 
 async def _announce_load(services: Services, room: Room, item: MediaItem) -> None:
-    from services.rooms.chat import do_system_message
-
-    await do_system_message(
-        services,
-        room,
-        "now_playing",
-        data={"mediaId": item.id, "title": item.title, "kind": item.kind.value, "url": item.url},
+    """A new item is on screen (the chat announces it)."""
+    await services.events.publish(
+        Event(
+            "media:loaded",
+            {"room": room, "item": item},
+        )
     )
 
 

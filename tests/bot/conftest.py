@@ -16,11 +16,11 @@ from typing import Any
 import aiohttp
 import pytest
 
+from composition import Server
 from models.users import User
 from services.accounts.telegram_auth import sign_init_data
 from tests.conftest import TEST_BOT_TOKEN, ServerFactory
 from tests.fakes.botapi import Call, FakeBotAPI
-from webapp.server import Server
 
 PUBLIC_URL = "https://vmeste.test"
 APP_URL = PUBLIC_URL + "/app"

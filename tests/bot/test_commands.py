@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from composition import Server
 from tests.bot.conftest import (
     RU_HELP,
     assert_app_button,
@@ -10,7 +11,6 @@ from tests.bot.conftest import (
     shown_text,
 )
 from tests.fakes.botapi import FakeBotAPI
-from webapp.server import Server
 
 EN_HELP = (
     "Vmeste — watch together in Telegram.\n\n"

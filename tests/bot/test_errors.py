@@ -10,6 +10,7 @@ from aiogram import F, Router
 from aiogram.filters import Command
 from aiogram.types import CallbackQuery, Message
 
+from composition import Server
 from services.core.errors import NotFound, ValidationError
 from tests.bot.conftest import (
     EN_SOMETHING_WRONG,
@@ -22,7 +23,6 @@ from tests.bot.conftest import (
     shown_text,
 )
 from tests.fakes.botapi import Call, FakeBotAPI
-from webapp.server import Server
 
 
 class Boom(RuntimeError):

@@ -6,12 +6,12 @@ from typing import Any
 
 import pytest
 
+from composition import Server
 from models.rooms import Room, Visibility
 from models.users import User
 from services.rooms.membership import do_close_room, do_create_room
 from tests.bot.conftest import errors_logged
 from tests.fakes.botapi import Call, FakeBotAPI
-from webapp.server import Server
 
 LINK = "https://youtu.be/dQw4w9WgXcQ"
 MEDIA_TITLE = "YouTube · dQw4w9WgXcQ"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from composition import Server
 from tests.bot.conftest import (
     EN_GREETING,
     RU_CHOOSE_LANGUAGE,
@@ -18,7 +19,6 @@ from tests.bot.conftest import (
     shown_text,
 )
 from tests.fakes.botapi import Call, FakeBotAPI
-from webapp.server import Server
 
 
 def _choices(call: Call) -> list[tuple[str, str]]:

@@ -8,6 +8,7 @@ from typing import Any
 import aiohttp
 import pytest
 
+from composition import Server
 from models.rooms import Room, RoomInvite, Visibility
 from models.users import User
 from services.rooms.membership import do_create_room, do_invite, is_subscriber
@@ -21,7 +22,6 @@ from tests.bot.conftest import (
 )
 from tests.conftest import ServerFactory, register
 from tests.fakes.botapi import FakeBotAPI
-from webapp.server import Server
 
 EN_INVITE = "{name} invites you to watch together: {title}"
 RU_INVITE = "{name} приглашает вас посмотреть вместе: {title}"

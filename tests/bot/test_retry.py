@@ -6,9 +6,9 @@ import logging
 
 import pytest
 
+from composition import Server
 from tests.bot.conftest import errors_logged, shown_text
 from tests.fakes.botapi import FakeBotAPI
-from webapp.server import Server
 
 
 async def test_reply_is_retried_after_retry_after(

@@ -9,6 +9,7 @@ from typing import TypeVar
 
 import pytest
 
+from composition import Server
 from models.rooms import Room, Visibility
 from models.users import User
 from services.accounts.users import TelegramProfile, do_upsert_telegram_user
@@ -26,7 +27,6 @@ from tests.bot.conftest import (
 )
 from tests.conftest import ServerFactory
 from tests.fakes.botapi import Call, FakeBotAPI
-from webapp.server import Server
 
 T = TypeVar("T")
 

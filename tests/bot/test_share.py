@@ -7,10 +7,10 @@ import time
 
 import aiohttp
 
+from composition import Server
 from services.accounts.telegram_auth import sign_init_data
 from tests.conftest import TEST_BOT_TOKEN, register
 from tests.fakes.botapi import FakeBotAPI
-from webapp.server import Server
 
 
 async def _telegram_token(http: aiohttp.ClientSession, telegram_id: int) -> str:

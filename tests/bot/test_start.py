@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from composition import Server
 from tests.bot.conftest import (
     APP_URL,
     EN_BAD_LINK,
@@ -24,7 +25,6 @@ from tests.bot.conftest import (
 )
 from tests.conftest import ServerFactory
 from tests.fakes.botapi import Call, FakeBotAPI
-from webapp.server import Server
 
 EN_COMMANDS = {
     "start": "Open Vmeste",

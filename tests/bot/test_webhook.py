@@ -10,6 +10,7 @@ from typing import Any
 import aiohttp
 import pytest
 
+from composition import Server
 from tests.bot.conftest import (
     EN_GREETING,
     PUBLIC_URL,
@@ -20,7 +21,6 @@ from tests.bot.conftest import (
 )
 from tests.conftest import ServerFactory
 from tests.fakes.botapi import FakeBotAPI
-from webapp.server import Server
 
 SECRET = "s3cret"
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"

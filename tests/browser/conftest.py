@@ -19,9 +19,9 @@ from urllib.parse import parse_qsl, quote, urlencode
 import pytest
 from playwright.async_api import Browser, Page, Route, async_playwright
 
+from composition import Server
 from services.accounts.telegram_auth import sign_init_data
 from tests.conftest import TEST_BOT_TOKEN
-from webapp.server import Server
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [

@@ -8,10 +8,10 @@ import aiohttp
 import pytest
 from playwright.async_api import Page, Request, expect
 
+from composition import Server
 from tests.browser.conftest import PageFactory, screenshot, signed_init_data, tampered
 from tests.conftest import TEST_BOT_TOKEN, ServerFactory, register
 from webapp.keys import TRANSLATIONS
-from webapp.server import Server
 
 pytestmark = pytest.mark.browser
 

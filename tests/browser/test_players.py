@@ -19,6 +19,7 @@ import aiohttp
 import pytest
 from playwright.async_api import Page, Route, expect
 
+from composition import Server
 from tests.browser.conftest import PageFactory, screenshot
 from tests.browser.test_rooms import (  # noqa: F401 (fixtures)
     SYNC_TOLERANCE_S,
@@ -29,7 +30,6 @@ from tests.browser.test_rooms import (  # noqa: F401 (fixtures)
     position,
 )
 from tests.conftest import Account, register
-from webapp.server import Server
 
 pytestmark = pytest.mark.browser
 

@@ -9,6 +9,7 @@ import aiohttp
 import pytest
 from playwright.async_api import Page, expect
 
+from composition import Server
 from tests.browser.conftest import PageFactory, screenshot
 from tests.browser.test_rooms import (  # noqa: F401 (fixtures)
     browser,
@@ -18,7 +19,6 @@ from tests.browser.test_rooms import (  # noqa: F401 (fixtures)
     video_ready,
 )
 from tests.conftest import SioFactory, register
-from webapp.server import Server
 
 pytestmark = pytest.mark.browser
 

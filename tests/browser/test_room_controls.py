@@ -12,6 +12,7 @@ import aiohttp
 import pytest
 from playwright.async_api import Locator, Page, WebSocket, expect
 
+from composition import Server
 from tests.browser.conftest import PageFactory, screenshot, signed_init_data
 from tests.browser.test_rooms import (  # noqa: F401 (fixtures)
     browser,
@@ -22,7 +23,6 @@ from tests.browser.test_rooms import (  # noqa: F401 (fixtures)
     video_ready,
 )
 from tests.conftest import TEST_BOT_TOKEN, ServerFactory, SioFactory, register
-from webapp.server import Server
 
 pytestmark = pytest.mark.browser
 

@@ -13,9 +13,9 @@ import av
 import pytest
 from playwright.async_api import Browser, Page, async_playwright, expect
 
+from composition import Server
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, PageFactory, screenshot
 from tests.conftest import Account, register
-from webapp.server import Server
 
 pytestmark = pytest.mark.browser
 

@@ -8,10 +8,10 @@ import aiohttp
 import pytest
 from playwright.async_api import expect
 
+from composition import Server
 from tests.browser.conftest import PageFactory, screenshot, signed_init_data
 from tests.browser.test_rooms import clip_url, create_room, video_ready  # noqa: F401 (fixture)
 from tests.conftest import TEST_BOT_TOKEN, ServerFactory, SioFactory, register
-from webapp.server import Server
 
 pytestmark = pytest.mark.browser
 

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from playwright.async_api import Page
 
-from webapp.server import Server
+from composition import Server
 
 pytestmark = pytest.mark.browser
 

@@ -17,12 +17,12 @@ import aiohttp
 import pytest
 import socketio
 
+from composition import Server
 from models.rooms import Room, Visibility
 from models.users import User
 from services.rooms.membership import do_close_room, do_create_room
 from services.rooms.moderation import do_kick, do_update_settings
 from tests.conftest import Account, SioFactory, register
-from webapp.server import Server
 
 ROOM_EVENTS = ("chat:message", "chat:deleted", "reaction")
 MESSAGE_KEYS = {"id", "roomId", "kind", "text", "data", "user", "createdAt", "deleted"}

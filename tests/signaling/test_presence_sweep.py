@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from composition import Server
 from models.users import User
 from services.core.context import Services
 from services.core.scheduler import Scheduler
@@ -24,8 +25,7 @@ from signaling.hub import close_sio
 from tests.conftest import REDIS_URL, Account, ServerFactory, SioFactory
 from tests.signaling.test_rooms import connect, create_room, eventually, in_server, join
 from tests.signaling.test_rooms_redis import subscribed
-from webapp.app import SIO
-from webapp.server import Server
+from webapp.keys import SIO
 
 FAST = {
     "presence_heartbeat_seconds": 0.1,

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import asyncio
 
+from composition import Server
 from tests.conftest import Account, SioFactory
 from tests.signaling.test_rooms import YT, YT2, connect, create_room, join
-from webapp.server import Server
 
 
 async def test_reaction_to_the_previous_item_is_refused(

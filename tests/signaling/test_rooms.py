@@ -13,12 +13,12 @@ import aiohttp
 import pytest
 import socketio
 
+from composition import Server
 from models.rooms import ControlMode, MediaItem, Room
 from models.users import User
 from services.rooms.membership import do_create_room
 from services.rooms.moderation import do_kick
 from tests.conftest import REDIS_URL, Account, ServerFactory, SioFactory, register
-from webapp.server import Server
 
 YT = "https://www.youtube.com/watch?v=dQw4w9WgXcQ"
 YT2 = "https://youtu.be/9bZkp7q19f0"

@@ -10,13 +10,13 @@ from collections.abc import AsyncIterator
 import aiohttp
 import pytest
 
+from composition import Server
 from models.users import User
 from services.rooms.moderation import do_kick
 from signaling.hub import close_sio
 from tests.conftest import REDIS_URL, ServerFactory, SioFactory, register
 from tests.signaling.test_rooms import YT, connect, create_room, eventually, in_server, join
-from webapp.app import SIO
-from webapp.server import Server
+from webapp.keys import SIO
 
 pytestmark = pytest.mark.redis
 

@@ -11,9 +11,9 @@ import asyncpg
 import pytest
 from tortoise.backends.base.executor import EXECUTOR_CACHE
 
+from composition import Server
 from services.core.config import Settings
 from tests.conftest import POSTGRES_URL, TEST_BOT_TOKEN, ServerFactory
-from webapp.server import Server
 
 
 @asynccontextmanager

@@ -12,9 +12,9 @@ import aiohttp
 import jwt
 from jwt.warnings import InsecureKeyLengthWarning
 
+from composition import Server
 from services.accounts.telegram_auth import sign_init_data
 from tests.conftest import TEST_BOT_TOKEN
-from webapp.server import Server
 
 T = TypeVar("T")
 

@@ -9,6 +9,7 @@ from typing import Any
 import aiohttp
 import pytest
 
+from composition import Server
 from models.users import User
 from tests.conftest import Account, ServerFactory, register
 from tests.webapp.helpers import (
@@ -18,7 +19,6 @@ from tests.webapp.helpers import (
     init_data,
     telegram_user,
 )
-from webapp.server import Server
 
 
 async def _post(http: aiohttp.ClientSession, path: str, body: Any) -> tuple[int, dict[str, Any]]:

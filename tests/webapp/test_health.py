@@ -7,8 +7,8 @@ from typing import Any
 import aiohttp
 import pytest
 
+from composition import Server
 from tests.conftest import REDIS_URL, ServerFactory, register
-from webapp.server import Server
 
 
 async def _health(server: Server) -> tuple[int, dict[str, Any]]:

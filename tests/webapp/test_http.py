@@ -8,6 +8,7 @@ from typing import Any
 import aiohttp
 import pytest
 
+from composition import Server
 from models.users import User
 from tests.conftest import Account, ServerFactory
 from tests.webapp.helpers import (
@@ -18,7 +19,6 @@ from tests.webapp.helpers import (
     make_token,
     telegram_user,
 )
-from webapp.server import Server
 
 VALID_REGISTER = {"email": "new@example.com", "username": "new_user", "password": "x" * 12}
 

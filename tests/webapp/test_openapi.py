@@ -8,7 +8,7 @@ from typing import Any
 import aiohttp
 import pytest
 
-from webapp.server import Server
+from composition import Server
 
 HTTP_METHODS = {"get", "put", "post", "delete", "options", "head", "patch", "trace"}
 

@@ -14,11 +14,11 @@ from typing import Any
 import aiohttp
 import pytest
 
+from composition import Server
 from models.users import User
 from services.core.events import Event
 from tests.conftest import Account, ServerFactory, register
 from tests.webapp.helpers import assert_json_error, in_server
-from webapp.server import Server
 
 CODE_RE = re.compile(r"^[A-HJ-NP-Za-km-z2-9]{8}$")  # no 0, O, I, l or 1
 YOUTUBE = "https://www.youtube.com/watch?v=dQw4w9WgXcQ"

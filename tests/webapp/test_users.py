@@ -7,10 +7,10 @@ from typing import Any
 import aiohttp
 import pytest
 
+from composition import Server
 from services.accounts.users import TelegramProfile, do_upsert_telegram_user
 from tests.conftest import Account, register
 from tests.webapp.helpers import assert_json_error, in_server
-from webapp.server import Server
 
 PUBLIC_FIELDS = {
     "id",

@@ -9,7 +9,7 @@ from collections.abc import Awaitable
 from aiohttp import web
 
 from services.core.db import database_ok
-from webapp.keys import BOT, SERVICES
+from webapp.keys import BOT_ENABLED, SERVICES
 
 #: A dependency that does not answer within this many seconds counts as down.
 CHECK_TIMEOUT = 2.0
@@ -40,7 +40,7 @@ async def health(request: web.Request) -> web.Response:
         "database": {"status": "ok" if db_ok else "down", "latencyMs": db_ms},
         "redis": redis,
         "bot": {
-            "status": "on" if request.app[BOT] is not None else "off",
+            "status": "on" if request.app[BOT_ENABLED] else "off",
             "mode": services.settings.bot_mode,
         },
     }

@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 from argon2 import PasswordHasher, extract_parameters
 
+from composition import Server
 from services.accounts import auth
 from services.core.errors import Conflict, Unauthorized, ValidationError
 from services.core.passwords import make_hasher
 from tests.webapp.helpers import in_server
-from webapp.server import Server
 
 
 @pytest.mark.parametrize(

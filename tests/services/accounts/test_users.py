@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from composition import Server
 from models.users import User
 from services.accounts.users import (
     TelegramProfile,
@@ -15,7 +16,6 @@ from services.accounts.users import (
 )
 from services.core.errors import ValidationError
 from tests.webapp.helpers import in_server
-from webapp.server import Server
 
 
 async def _upsert(server: Server, profile: TelegramProfile) -> User:

@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 import aiohttp
 import pytest
 
+from composition import Server
 from models.rooms import ChatMessage, Room
 from models.users import User
 from services.core.errors import Forbidden, NotFound, RateLimited, ValidationError
@@ -32,7 +33,6 @@ from services.rooms.membership import do_create_room, do_join_room
 from services.rooms.moderation import do_kick, do_set_role, do_update_settings
 from tests.conftest import Account, register
 from tests.webapp.helpers import in_server
-from webapp.server import Server
 
 T = TypeVar("T")
 

@@ -11,6 +11,7 @@ from typing import Any, TypeVar
 import aiohttp
 import pytest
 
+from composition import Server
 from models.rooms import MediaItem, Reaction, Room
 from models.users import User
 from services.core.errors import Forbidden, MediaChanged, RateLimited, ValidationError
@@ -28,7 +29,6 @@ from services.rooms.reactions import (
 )
 from tests.conftest import Account, register
 from tests.webapp.helpers import in_server
-from webapp.server import Server
 
 T = TypeVar("T")
 

@@ -1,4 +1,4 @@
-"""The composition root: one event loop, one aiohttp app, the Socket.IO hub and the bot.
+"""The server: one event loop, one aiohttp app, the Socket.IO hub and the bot.
 
 Everything starts inside one :class:`contextvars.Context` owned by the server. Tortoise 1.x keeps
 its state in a context variable, and aiohttp's connection tasks, Socket.IO handlers and the
@@ -18,11 +18,13 @@ from typing import Any, TypeVar
 
 from aiohttp import web
 
+from bot.setup import configure_bot
+from composition.wiring import assemble
 from services.core.config import Settings
 from services.core.context import Services
 from services.core.db import start_database, stop_database
 from services.rooms.presence import start_heartbeat, stop_heartbeat
-from webapp.app import AccessLogger, create_app
+from webapp.app import AccessLogger
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -71,18 +73,14 @@ class Server:
         settings = self.settings
         settings.media_dir.mkdir(parents=True, exist_ok=True)
         await start_database(settings.database_url)
-        self.services = services = Services.build(settings)
-        # This process's presence heartbeat; each beat also sweeps processes that died.
-        await start_heartbeat(services)
-        bot_info: dict[str, Any] = {}
-        if settings.bot_enabled:
-            from bot.setup import build_bot, build_dispatcher
-
-            self.bot = build_bot(settings)
-            self.dispatcher = build_dispatcher(services, bot_info, bot=self.bot)
-        else:
+        built = assemble(settings)
+        self.services, self.app = built.services, built.app
+        self.bot, self.dispatcher = built.bot, built.dispatcher
+        bot_info = built.bot_info
+        if self.bot is None:
             log.info("BOT_TOKEN is not set: the bot is off, the web app runs alone")
-        self.app = create_app(services, bot=self.bot, dispatcher=self.dispatcher, bot_info=bot_info)
+        # This process's presence heartbeat; each beat also sweeps processes that died.
+        await start_heartbeat(self.services)
         self._runner = web.AppRunner(
             self.app, access_log_class=AccessLogger, handle_signals=False, shutdown_timeout=5
         )
@@ -97,8 +95,6 @@ class Server:
             self._bot_task = asyncio.create_task(self._run_bot(bot_info), name="bot")
 
     async def _run_bot(self, bot_info: dict[str, Any]) -> None:
-        from bot.setup import configure_bot
-
         bot, services = self.bot, self.services
         assert bot is not None
         assert services is not None
