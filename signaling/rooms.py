@@ -17,9 +17,8 @@ from services.core.errors import Forbidden, ValidationError
 from services.core.events import Event
 from services.rooms import playback, presence, queue
 from services.rooms.access import access_room, room_scope
-from services.rooms.chat import get_recent_messages
 from services.rooms.membership import do_leave_room
-from services.rooms.payloads import room_payload
+from services.rooms.snapshot import get_room_snapshot
 from signaling.payloads import require_dict, room_ref
 
 if TYPE_CHECKING:
@@ -74,14 +73,7 @@ def register(hub: Hub) -> None:
             # Disconnected while joining: the disconnect hook may have run before we got here.
             await presence.do_disconnect(services, room, user_id=user.id, conn_id=sid)
             return {}
-        return {
-            "room": await room_payload(room, viewer=user),
-            "queue": await queue.get_queue(room),
-            "playback": await playback.get_playback(services, room),
-            "participants": await presence.get_participants(services, room),
-            "messages": await get_recent_messages(room),
-            "serverTime": presence.now_ms(),
-        }
+        return await get_room_snapshot(services, room, viewer=user)
 
     @hub.event("room:leave", ordered=True)
     async def room_leave(hub: Hub, sid: str, data: Any) -> dict[str, Any]:
@@ -96,21 +88,16 @@ def register(hub: Hub) -> None:
 
     @hub.event("room:unwatch", ordered=True)
     async def room_unwatch(hub: Hub, sid: str, data: Any) -> dict[str, Any]:
-        """This socket stops watching the room (the client went back to the rooms list) but
-        its user stays in it: presence drops the socket as if it had disconnected from that
-        room. A room this socket is not in is a no-op (the call is idempotent)."""
+        """This socket stops watching the room (the client went back to the rooms list): the
+        room's events stop reaching it, but leaving the page is not leaving the room. Its user
+        stays present while the socket is connected; the member (and host) grace starts only
+        when they leave or their last connection drops (the disconnect hook still covers this
+        room). A room this socket is not in is a no-op (the call is idempotent)."""
         ref = room_ref(require_dict(data))
         async with hub.sio.session(sid) as session:
             room_id = _joined_room(session, ref)
-            if room_id is None:
-                return {}
-            code = session["rooms"].pop(room_id)
-            session.get("rtt", {}).pop(room_id, None)
-            user_id = session["user_id"]
-        await hub.sio.leave_room(sid, room_scope(room_id))
-        await presence.do_disconnect(
-            services, presence.ref(room_id, code), user_id=user_id, conn_id=sid
-        )
+        if room_id is not None:
+            await hub.sio.leave_room(sid, room_scope(room_id))
         return {}
 
     @hub.event("presence:rtt")

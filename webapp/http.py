@@ -80,6 +80,14 @@ def bearer_token(request: web.Request) -> str:
     return token.strip()
 
 
+async def optional_requester(request: web.Request) -> User | None:
+    """The signed-in user, or None without an ``Authorization`` header (a bad token is still
+    :class:`Unauthorized`, so the client knows to sign in again)."""
+    if "Authorization" not in request.headers:
+        return None
+    return await requester(request)
+
+
 async def requester(request: web.Request) -> User:
     """The signed-in user, or :class:`Unauthorized`. Cached on the request."""
     cached = request.get(REQUESTER)

@@ -81,6 +81,18 @@ def can_role(role: Role, action: Action) -> bool:
     return _RANK[role] >= _RANK[required]
 
 
+def permissions_payload(room: Room) -> dict[str, dict[str, list[str]]]:
+    """What each role may do in ``room`` now (the table resolved for its control mode) and whom
+    it outranks: clients show controls from this instead of a copy of the rules."""
+    return {
+        role.value: {
+            "actions": [action.value for action in Action if can(room, role, action)],
+            "actsOn": [other.value for other in Role if _RANK[other] < _RANK[role]],
+        }
+        for role in (Role.HOST, Role.MODERATOR, Role.MEMBER)
+    }
+
+
 def check_permission(room: Room, member: RoomMember, action: Action) -> None:
     if not can(room, member.role, action):
         raise Forbidden()

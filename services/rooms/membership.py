@@ -9,7 +9,7 @@ import string
 from dataclasses import dataclass
 
 from tortoise.exceptions import IntegrityError
-from tortoise.expressions import F
+from tortoise.expressions import F, Subquery
 from tortoise.transactions import in_transaction
 
 from models.rooms import ControlMode, MediaKind, Role, Room, RoomInvite, RoomMember, Visibility
@@ -78,12 +78,15 @@ class RoomListPage:
 async def get_public_rooms(
     *, query: str = "", kind: str | None = None, limit: int = 20, offset: int = 0
 ) -> RoomListPage:
-    """Open public rooms, most watched first, searchable by title and filterable by source kind."""
+    """Open public rooms someone is in now, most watched first, searchable by title and
+    filterable by source kind. A room everyone has left is not listed while it waits for its
+    host's grace to run out."""
     if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= 100:
         raise ValidationError(field="limit", reason="1-100")
     if isinstance(offset, bool) or not isinstance(offset, int) or not 0 <= offset <= MAX_ID:
         raise ValidationError(field="offset", reason="0 or more")
-    rooms = Room.filter(closed_at=None, visibility=Visibility.PUBLIC)
+    occupied = RoomMember.filter(left_at=None, banned_at=None).values("room_id")
+    rooms = Room.filter(closed_at=None, visibility=Visibility.PUBLIC, id__in=Subquery(occupied))
     query = query.strip()
     if len(query) > 100:
         raise ValidationError(field="query", reason="at most 100 characters")

@@ -20,6 +20,7 @@ from services.rooms.access import (
     check_permission,
     now,
     outranks,
+    permissions_payload,
     room_scope,
 )
 from services.rooms.membership import check_title
@@ -157,6 +158,7 @@ async def do_update_settings(
                 "visibility": room.visibility.value,
                 "controlMode": room.control_mode.value,
                 "slowModeSeconds": room.slow_mode_seconds,
+                "permissions": permissions_payload(room),
             },
             scope=room_scope(room.id),
         )

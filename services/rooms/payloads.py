@@ -9,6 +9,7 @@ from tortoise.functions import Count
 from models.rooms import Role, Room, RoomMember
 from models.users import User
 from services.accounts.users import user_payload
+from services.rooms.access import permissions_payload
 
 
 async def room_payload(room: Room, *, viewer: User | None = None) -> dict[str, Any]:
@@ -56,6 +57,7 @@ async def room_payloads(rooms: list[Room], *, viewer: User | None = None) -> lis
             "boundChat": room.chat_id is not None,
             "createdAt": room.created_at.isoformat(),
             "closedAt": room.closed_at.isoformat() if room.closed_at else None,
+            "permissions": permissions_payload(room),
         }
         if viewer is not None:
             role = roles.get(room.id)

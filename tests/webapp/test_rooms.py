@@ -146,10 +146,10 @@ async def test_create_validates(
 
 
 async def test_rooms_need_a_token(http: aiohttp.ClientSession, anna: Account) -> None:
+    """All but the public list (see test_anyone_lists_public_rooms_without_signing_in)."""
     room = await create_room(http, anna)
     for method, path in [
         ("POST", "/api/rooms"),
-        ("GET", "/api/rooms"),
         ("GET", f"/api/rooms/{room['id']}"),
         ("POST", f"/api/rooms/{room['id']}/join"),
     ]:
@@ -202,6 +202,45 @@ async def test_list_shows_open_public_rooms_most_watched_first(
     data = ok(await call(http, "GET", "/api/rooms", boris))
     assert {room["id"] for room in data["rooms"]} == {quiet["id"], busy["id"], twitch["id"]}
     assert all("inviteCode" not in room for room in data["rooms"] if room["host"]["id"] != boris.id)
+
+
+async def test_anyone_lists_public_rooms_without_signing_in(
+    http: aiohttp.ClientSession, anna: Account
+) -> None:
+    """Seed 004: the public list is open; private fields only with a token."""
+    room = await create_room(http, anna, title="Open house")
+    await create_room(http, anna, title="Hidden", visibility="private")
+    async with http.get("/api/rooms") as response:
+        assert response.status == 200
+        data = await response.json()
+    assert [r["title"] for r in data["rooms"]] == ["Open house"]
+    assert data["total"] == 1
+    assert "inviteCode" not in data["rooms"][0]
+    assert "myRole" not in data["rooms"][0]
+    mine = ok(await call(http, "GET", "/api/rooms", anna))["rooms"][0]
+    assert mine["id"] == room["id"]
+    assert mine["myRole"] == "host"
+    assert mine["inviteCode"]
+    # A bad token is still refused: the client must sign in again, not see a public view.
+    async with http.get("/api/rooms", headers={"Authorization": "Bearer nope"}) as response:
+        await assert_json_error(response, 401, "unauthorized")
+
+
+async def test_a_room_everyone_left_is_not_listed(
+    http: aiohttp.ClientSession, anna: Account, boris: Account
+) -> None:
+    """Not "0 watching" for the length of the host's grace: gone from the list at once."""
+    deserted = await create_room(http, anna, title="Deserted")
+    await joined(http, boris, deserted)
+    await create_room(http, boris, title="Lively")
+    assert (await _list(http, boris))[0] == ["Deserted", "Lively"]
+    assert (await post(http, boris, deserted, "leave"))[0] == 200
+    assert (await _list(http, boris))[0] == ["Deserted", "Lively"]  # its host is still in
+    assert (await post(http, anna, deserted, "leave"))[0] == 200
+    assert await _list(http, boris) == (["Lively"], 1)
+    # The host back inside the grace: listed again.
+    await joined(http, anna, deserted)
+    assert (await _list(http, boris))[0] == ["Deserted", "Lively"]
 
 
 @pytest.mark.parametrize(

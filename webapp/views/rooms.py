@@ -7,7 +7,7 @@ function and render its result.
 from __future__ import annotations
 
 import re
-from typing import Any, Literal
+from typing import Literal
 
 from aiohttp import web
 from pydantic import Field
@@ -20,11 +20,10 @@ from services.rooms import (
     membership,
     moderation,
     payloads,
-    playback,
-    queue,
     reactions,
 )
-from webapp.http import Body, parse_body, requester
+from services.rooms.snapshot import get_room_snapshot
+from webapp.http import Body, optional_requester, parse_body, requester
 from webapp.keys import SERVICES
 
 OK = {"ok": True}
@@ -91,7 +90,8 @@ async def create(request: web.Request) -> web.Response:
 
 
 async def list_public(request: web.Request) -> web.Response:
-    user = await requester(request)
+    """Public rooms for anyone (seed 004: the list is open); the viewer's role with a token."""
+    user = await optional_requester(request)
     page = await membership.get_public_rooms(
         query=request.query.get("query", ""),
         kind=request.query.get("kind") or None,
@@ -113,14 +113,8 @@ async def detail(request: web.Request) -> web.Response:
     room = await access.access_room_as_viewer(
         request.match_info["id"], viewer=user, invite_code=request.query.get("invite")
     )
-    members = await membership.get_members(room)
-    data: dict[str, Any] = {
-        "room": await payloads.room_payload(room, viewer=user),
-        "members": [payloads.member_payload(member, person) for member, person in members],
-    }
-    data["queue"] = await queue.get_queue(room)
-    data["playback"] = await playback.get_playback(request.app[SERVICES], room)
-    return web.json_response(data)
+    snapshot = await get_room_snapshot(request.app[SERVICES], room, viewer=user)
+    return web.json_response(snapshot)
 
 
 async def update(request: web.Request) -> web.Response:
