@@ -60,8 +60,13 @@ ROUTES: tuple[Route, ...] = (
         also=((503, core.Health, "The database or Redis is down"),),
     ),
     Route("get", "/api/openapi.json", "This document", None, auth=False),
-    Route("get", "/api/asyncapi.json", "The AsyncAPI 3.0 document of the Socket.IO events", None,
-          auth=False),
+    Route(
+        "get",
+        "/api/asyncapi.json",
+        "The AsyncAPI 3.0 document of the Socket.IO events",
+        None,
+        auth=False,
+    ),
     Route(
         "post",
         "/api/auth/register",
