@@ -70,7 +70,6 @@ class Checked:
 @contextmanager
 def install(monkeypatch: pytest.MonkeyPatch, allowed: frozenset[str]) -> Iterator[Checked]:
     from services.core.errors import AppError
-
     from signaling.hub import Hub
 
     checked = Checked(allowed=allowed)

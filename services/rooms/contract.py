@@ -125,8 +125,12 @@ class Reaction(Model):
 # --- REST: request bodies and query strings ----------------------------------------------------
 
 
+#: Checked by the service (after collapsing whitespace), so documented only.
+_TITLE = Field(None, json_schema_extra={"maxLength": 100})
+
+
 class CreateRoomBody(Body):
-    title: str | None = Field(None, max_length=100)
+    title: str | None = _TITLE
     visibility: Visibility = "public"
     control_mode: ControlMode = "host"
     url: str | None = Field(None, description="the first video; its title by default")
@@ -141,10 +145,10 @@ class UserIdBody(Body):
 
 
 class SettingsBody(Body):
-    title: str | None = Field(None, max_length=100)
+    title: str | None = _TITLE
     visibility: Visibility | None = None
     control_mode: ControlMode | None = None
-    slow_mode_seconds: int | None = Field(None, ge=0, le=3600)
+    slow_mode_seconds: int | None = Field(None, json_schema_extra={"minimum": 0, "maximum": 3600})
 
 
 class RoomListQuery(Body):

@@ -4,7 +4,6 @@ that does not match its model fails the test."""
 from __future__ import annotations
 
 from services.core.events import Event
-
 from services.rooms.events import CHAT_MESSAGE, CHAT_SEND, ROOM_JOIN
 from tests.conftest import Account, SioFactory
 from tests.contract import Checked
