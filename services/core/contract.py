@@ -35,9 +35,10 @@ class Model(BaseModel):
 
 class Body(Model):
     """What clients send (HTTP bodies, Socket.IO event payloads): strict types (no "1" for 1),
-    unknown fields ignored (older and newer clients keep working)."""
+    only the wire names (``initData``, not ``init_data``), unknown fields ignored (older and
+    newer clients keep working)."""
 
-    model_config = ConfigDict(strict=True, extra="ignore")
+    model_config = ConfigDict(strict=True, extra="ignore", validate_by_name=False)
 
 
 class ErrorDetail(Model):
