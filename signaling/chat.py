@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from services.rooms import contract as c
+from services.rooms import events as ev
 from services.rooms.chat import (
     access_sender,
     do_delete_message,
@@ -15,7 +17,7 @@ from services.rooms.chat import (
     message_payload,
 )
 from services.rooms.reactions import do_react, reaction_payload
-from signaling.payloads import require_dict, room_ref
+from signaling.payloads import parse
 from signaling.rooms import room_actor
 
 if TYPE_CHECKING:
@@ -25,30 +27,30 @@ if TYPE_CHECKING:
 def register(hub: Hub) -> None:
     """Register chat and reaction events on the hub (see docs/rooms-protocol.md)."""
 
-    @hub.event("chat:send")
+    @hub.event(ev.CHAT_SEND)
     async def chat_send(hub: Hub, sid: str, data: Any) -> dict[str, Any]:
-        payload = require_dict(data)
-        sender = await access_sender(hub.services, room_ref(payload), await hub.user_id(sid))
-        message = await do_send_as(hub.services, sender, payload.get("text"))
+        payload = parse(c.ChatSend, data)
+        sender = await access_sender(hub.services, payload.room_id, await hub.user_id(sid))
+        message = await do_send_as(hub.services, sender, payload.text)
         return {"message": message_payload(message, sender.user)}
 
-    @hub.event("chat:delete")
+    @hub.event(ev.CHAT_DELETE)
     async def chat_delete(hub: Hub, sid: str, data: Any) -> dict[str, Any]:
-        payload, user, room = await room_actor(hub, sid, data)
+        payload, user, room = await room_actor(hub, sid, c.ChatDelete, data)
         await do_delete_message(
-            hub.services, room=room, acting_user=user, message_id=payload.get("messageId")
+            hub.services, room=room, acting_user=user, message_id=payload.message_id
         )
         return {}
 
-    @hub.event("reaction:send")
+    @hub.event(ev.REACTION_SEND)
     async def reaction_send(hub: Hub, sid: str, data: Any) -> dict[str, Any]:
-        payload, user, room = await room_actor(hub, sid, data)
+        payload, user, room = await room_actor(hub, sid, c.ReactionSend, data)
         reaction = await do_react(
             hub.services,
             room=room,
             acting_user=user,
-            emoji=payload.get("emoji"),
-            media_time=payload.get("mediaTime"),
-            media_id=payload.get("mediaId"),
+            emoji=payload.emoji,
+            media_time=payload.media_time,
+            media_id=payload.media_id,
         )
         return {"reaction": reaction_payload(reaction, user)}

@@ -5,6 +5,8 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING, Any
 
+from services.core.contract import TIME_SYNC
+
 if TYPE_CHECKING:
     from signaling.hub import Hub
 
@@ -14,7 +16,7 @@ def server_now_ms() -> float:
 
 
 def register(hub: Hub) -> None:
-    @hub.event("time:sync")
+    @hub.event(TIME_SYNC)
     async def time_sync(hub: Hub, sid: str, data: Any) -> dict[str, Any]:
         received = server_now_ms()
         client_time = data.get("clientTime") if isinstance(data, dict) else None

@@ -1,10 +1,17 @@
-"""Parsing of client event payloads, shared by every event module."""
+"""Parsing of client event payloads against their contract models (services/*/contract.py),
+shared by every event module. A payload that does not fit is a domain ``ValidationError``
+naming the field, acked like any other domain error."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
+
+from pydantic import BaseModel
+from pydantic import ValidationError as PydanticValidationError
 
 from services.core.errors import ValidationError
+
+B = TypeVar("B", bound=BaseModel)
 
 
 def require_dict(data: Any) -> dict[str, Any]:
@@ -15,9 +22,16 @@ def require_dict(data: Any) -> dict[str, Any]:
     return data
 
 
-def room_ref(data: dict[str, Any]) -> int | str:
-    """The ``roomId`` of a payload: a numeric id or a room code (checked by the service)."""
-    ref = data.get("roomId")
-    if isinstance(ref, bool) or not isinstance(ref, (int, str)) or ref in ("", None):
-        raise ValidationError(field="roomId", reason="required")
-    return ref
+def parse(model: type[B], data: Any) -> B:
+    """``data`` as ``model`` (a ``Body``: strict types, unknown fields ignored). The error names
+    the top-level field (``mediaIds``, not ``mediaIds.2``; ``roomId``, not its union arm)."""
+    try:
+        return model.model_validate(require_dict(data))
+    except PydanticValidationError as exc:
+        error = exc.errors()[0]
+        field = str(error["loc"][0]) if error["loc"] else "payload"
+        if error["type"] == "missing":
+            raise ValidationError(
+                "Missing required field: {field}.", field=field, reason="required"
+            ) from None
+        raise ValidationError(field=field, reason=error["msg"].lower()) from None

@@ -9,17 +9,19 @@ client manager, so through Redis to every process).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from models.rooms import Room
 from models.users import User
 from services.core.errors import Forbidden, ValidationError
 from services.core.events import Event
+from services.rooms import contract as c
+from services.rooms import events as ev
 from services.rooms import playback, presence, queue
 from services.rooms.access import access_room, room_scope
 from services.rooms.membership import do_leave_room
 from services.rooms.snapshot import get_room_snapshot
-from signaling.payloads import require_dict, room_ref
+from signaling.payloads import parse
 
 if TYPE_CHECKING:
     from signaling.hub import Hub
@@ -28,15 +30,18 @@ if TYPE_CHECKING:
 #: so steady ``presence:rtt`` reports do not touch the shared store.
 RTT_CHANGE_MS = 20.0
 
+E = TypeVar("E", bound=c.RoomEvent)
 
-async def room_actor(hub: Hub, sid: str, data: Any) -> tuple[dict[str, Any], User, Room]:
-    """The event's payload, the acting user and the room it names (chat events use it too)."""
-    data = require_dict(data)
-    room = await access_room(room_ref(data))
+
+async def room_actor(hub: Hub, sid: str, model: type[E], data: Any) -> tuple[E, User, Room]:
+    """The event's payload as its contract ``model``, the acting user and the room it names
+    (chat events use it too)."""
+    payload = parse(model, data)
+    room = await access_room(payload.room_id)
     user = await User.get_or_none(id=await hub.user_id(sid))
     if user is None:
         raise Forbidden()
-    return data, user, room
+    return payload, user, room
 
 
 def _joined_room(session: dict[str, Any], ref: int | str) -> int | None:
@@ -54,17 +59,16 @@ def register(hub: Hub) -> None:
     """Register the room events on the hub (see docs/rooms-protocol.md)."""
     services = hub.services
 
-    @hub.event("room:join", ordered=True)
+    @hub.event(ev.ROOM_JOIN, ordered=True)
     async def room_join(hub: Hub, sid: str, data: Any) -> dict[str, Any]:
-        data, user, room = await room_actor(hub, sid, data)
-        invite = data.get("inviteCode")
+        data, user, room = await room_actor(hub, sid, c.RoomJoin, data)
         await presence.do_enter_room(
             services,
             room=room,
             acting_user=user,
             conn_id=sid,
-            invite_code=invite if isinstance(invite, str) else None,
-            rtt=presence.check_rtt(data.get("rtt")),
+            invite_code=data.invite_code,
+            rtt=presence.check_rtt(data.rtt),
         )
         await hub.sio.enter_room(sid, room_scope(room.id))
         async with hub.sio.session(sid) as session:
@@ -75,9 +79,9 @@ def register(hub: Hub) -> None:
             return {}
         return await get_room_snapshot(services, room, viewer=user)
 
-    @hub.event("room:leave", ordered=True)
+    @hub.event(ev.ROOM_LEAVE, ordered=True)
     async def room_leave(hub: Hub, sid: str, data: Any) -> dict[str, Any]:
-        _, user, room = await room_actor(hub, sid, data)
+        _, user, room = await room_actor(hub, sid, c.RoomEvent, data)
         await do_leave_room(services, room=room, acting_user=user)
         # Not a member any more (or never was): make sure this socket is out as well.
         sids = await presence.do_forget_user(services, room, user.id)
@@ -86,27 +90,27 @@ def register(hub: Hub) -> None:
             session.get("rooms", {}).pop(room.id, None)
         return {}
 
-    @hub.event("room:unwatch", ordered=True)
+    @hub.event(ev.ROOM_UNWATCH, ordered=True)
     async def room_unwatch(hub: Hub, sid: str, data: Any) -> dict[str, Any]:
         """This socket stops watching the room (the client went back to the rooms list): the
         room's events stop reaching it, but leaving the page is not leaving the room. Its user
         stays present while the socket is connected; the member (and host) grace starts only
         when they leave or their last connection drops (the disconnect hook still covers this
         room). A room this socket is not in is a no-op (the call is idempotent)."""
-        ref = room_ref(require_dict(data))
+        ref = parse(c.RoomEvent, data).room_id
         async with hub.sio.session(sid) as session:
             room_id = _joined_room(session, ref)
         if room_id is not None:
             await hub.sio.leave_room(sid, room_scope(room_id))
         return {}
 
-    @hub.event("presence:rtt")
+    @hub.event(ev.PRESENCE_RTT)
     async def presence_rtt(hub: Hub, sid: str, data: Any) -> dict[str, Any]:
-        data = require_dict(data)
-        rtt = presence.check_rtt(data.get("rtt"))
+        payload = parse(c.PresenceRtt, data)
+        rtt = presence.check_rtt(payload.rtt)
         if rtt is None:
             raise ValidationError(field="rtt", reason="0-10000 ms")
-        ref = room_ref(data)
+        ref = payload.room_id
         async with hub.sio.session(sid) as session:
             room_id = _joined_room(session, ref)
             if room_id is None:
@@ -122,93 +126,91 @@ def register(hub: Hub) -> None:
 
     # --- playback ---
 
-    @hub.event("player:play")
+    @hub.event(ev.PLAYER_PLAY)
     async def player_play(hub: Hub, sid: str, data: Any) -> dict[str, Any]:
-        data, user, room = await room_actor(hub, sid, data)
+        data, user, room = await room_actor(hub, sid, c.PlayerPlay, data)
         state = await playback.do_play(
-            services, room=room, acting_user=user, position=data.get("position"), origin=sid
+            services, room=room, acting_user=user, position=data.position, origin=sid
         )
         return {"playback": state}
 
-    @hub.event("player:pause")
+    @hub.event(ev.PLAYER_PAUSE)
     async def player_pause(hub: Hub, sid: str, data: Any) -> dict[str, Any]:
-        data, user, room = await room_actor(hub, sid, data)
+        data, user, room = await room_actor(hub, sid, c.PlayerPlay, data)
         state = await playback.do_pause(
-            services, room=room, acting_user=user, position=data.get("position"), origin=sid
+            services, room=room, acting_user=user, position=data.position, origin=sid
         )
         return {"playback": state}
 
-    @hub.event("player:seek")
+    @hub.event(ev.PLAYER_SEEK)
     async def player_seek(hub: Hub, sid: str, data: Any) -> dict[str, Any]:
-        data, user, room = await room_actor(hub, sid, data)
+        data, user, room = await room_actor(hub, sid, c.PlayerSeek, data)
         state = await playback.do_seek(
-            services, room=room, acting_user=user, position=data.get("position"), origin=sid
+            services, room=room, acting_user=user, position=data.position, origin=sid
         )
         return {"playback": state}
 
-    @hub.event("player:rate")
+    @hub.event(ev.PLAYER_RATE)
     async def player_rate(hub: Hub, sid: str, data: Any) -> dict[str, Any]:
-        data, user, room = await room_actor(hub, sid, data)
+        data, user, room = await room_actor(hub, sid, c.PlayerRate, data)
         state = await playback.do_set_rate(
-            services, room=room, acting_user=user, rate=data.get("rate"), origin=sid
+            services, room=room, acting_user=user, rate=data.rate, origin=sid
         )
         return {"playback": state}
 
-    @hub.event("player:load")
+    @hub.event(ev.PLAYER_LOAD)
     async def player_load(hub: Hub, sid: str, data: Any) -> dict[str, Any]:
-        data, user, room = await room_actor(hub, sid, data)
-        url = data.get("url")
+        data, user, room = await room_actor(hub, sid, c.PlayerLoad, data)
+        url = data.url
         state = await queue.do_load(
             services,
             room=room,
             acting_user=user,
-            media_id=data.get("mediaId") if url is None else None,
+            media_id=data.media_id if url is None else None,
             url=url,
             origin=sid,
         )
         return {"playback": state, "queue": await queue.get_queue(room)}
 
-    @hub.event("player:ended")
+    @hub.event(ev.PLAYER_ENDED)
     async def player_ended(hub: Hub, sid: str, data: Any) -> dict[str, Any]:
-        data, user, room = await room_actor(hub, sid, data)
-        await queue.do_media_ended(
-            services, room=room, acting_user=user, media_id=data.get("mediaId")
-        )
+        data, user, room = await room_actor(hub, sid, c.MediaEvent, data)
+        await queue.do_media_ended(services, room=room, acting_user=user, media_id=data.media_id)
         return {}
 
     # --- queue ---
 
-    @hub.event("queue:add")
+    @hub.event(ev.QUEUE_ADD)
     async def queue_add(hub: Hub, sid: str, data: Any) -> dict[str, Any]:
-        data, user, room = await room_actor(hub, sid, data)
-        item = await queue.do_enqueue(services, room=room, acting_user=user, url=data.get("url"))
+        data, user, room = await room_actor(hub, sid, c.QueueAdd, data)
+        item = await queue.do_enqueue(services, room=room, acting_user=user, url=data.url)
         return {"item": queue.media_payload(item, user), "queue": await queue.get_queue(room)}
 
-    @hub.event("queue:remove")
+    @hub.event(ev.QUEUE_REMOVE)
     async def queue_remove(hub: Hub, sid: str, data: Any) -> dict[str, Any]:
-        data, user, room = await room_actor(hub, sid, data)
+        data, user, room = await room_actor(hub, sid, c.MediaEvent, data)
         items = await queue.do_queue_remove(
-            services, room=room, acting_user=user, media_id=data.get("mediaId")
+            services, room=room, acting_user=user, media_id=data.media_id
         )
         return {"queue": items}
 
-    @hub.event("queue:reorder")
+    @hub.event(ev.QUEUE_REORDER)
     async def queue_reorder(hub: Hub, sid: str, data: Any) -> dict[str, Any]:
-        data, user, room = await room_actor(hub, sid, data)
+        data, user, room = await room_actor(hub, sid, c.QueueReorder, data)
         items = await queue.do_queue_reorder(
-            services, room=room, acting_user=user, media_ids=data.get("mediaIds")
+            services, room=room, acting_user=user, media_ids=data.media_ids
         )
         return {"queue": items}
 
-    @hub.event("queue:next")
+    @hub.event(ev.QUEUE_NEXT)
     async def queue_next(hub: Hub, sid: str, data: Any) -> dict[str, Any]:
-        data, user, room = await room_actor(hub, sid, data)
+        data, user, room = await room_actor(hub, sid, c.RoomEvent, data)
         state = await queue.do_queue_next(services, room=room, acting_user=user, origin=sid)
         return {"playback": state, "queue": await queue.get_queue(room)}
 
-    @hub.event("queue:vote-skip")
+    @hub.event(ev.QUEUE_VOTE_SKIP)
     async def queue_vote_skip(hub: Hub, sid: str, data: Any) -> dict[str, Any]:
-        _, user, room = await room_actor(hub, sid, data)
+        _, user, room = await room_actor(hub, sid, c.RoomEvent, data)
         return await queue.do_vote_skip(services, room=room, acting_user=user)
 
     # --- connection lifecycle and room membership changes ---
@@ -236,6 +238,6 @@ def register(hub: Hub) -> None:
         await hub.sio.close_room(room_scope(event.payload["roomId"]))
 
     hub.on_disconnect(on_disconnect)
-    hub.after_emit("participant:left", on_user_out)
-    hub.after_emit("room:kicked", on_user_out)
-    hub.after_emit("room:closed", on_room_closed)
+    hub.after_emit(ev.PARTICIPANT_LEFT, on_user_out)
+    hub.after_emit(ev.ROOM_KICKED, on_user_out)
+    hub.after_emit(ev.ROOM_CLOSED, on_room_closed)

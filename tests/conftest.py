@@ -7,7 +7,7 @@ PostgreSQL/Redis servers where a test asks for them) and its own ORM context.
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,6 +18,7 @@ import socketio
 
 from composition import Server
 from services.core.config import Settings, load_settings
+from tests.contract import Checked, install
 
 TEST_BOT_TOKEN = "123456:TEST-token-for-vmeste"
 POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/test")
@@ -42,6 +43,19 @@ def test_settings(tmp_path: Path, **overrides: Any) -> Settings:
 
 
 ServerFactory = Callable[..., Awaitable[Server]]
+
+
+@pytest.fixture(autouse=True)
+def contract(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[Checked]:
+    """Every event and ack the servers of this test emit must match its declared model
+    (tests/contract.py); ``@pytest.mark.undeclared_events("name", ...)`` lets a test emit
+    events of its own."""
+    marker = request.node.get_closest_marker("undeclared_events")
+    allowed = frozenset(marker.args) if marker is not None else frozenset()
+    with install(monkeypatch, allowed) as checked:
+        yield checked
+    if checked.violations:
+        pytest.fail("the wire contract was broken:\n\n" + "\n\n".join(checked.violations))
 
 
 @pytest.fixture

@@ -1,4 +1,5 @@
-"""Edge helpers for views: parse and validate request bodies, resolve the requester."""
+"""Edge helpers for views: parse and validate request bodies (their models, ``Body``
+subclasses, are in ``services/*/contract.py``), resolve the requester."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import json
 from typing import TypeVar
 
 from aiohttp import web
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel
 from pydantic import ValidationError as PydanticValidationError
 
 from models.users import User
@@ -17,12 +18,6 @@ from webapp.keys import SERVICES
 
 M = TypeVar("M", bound=BaseModel)
 REQUESTER: web.RequestKey[User] = web.RequestKey("requester", User)
-
-
-class Body(BaseModel):
-    """Base of request bodies: strict types (no "1" for 1), unknown fields ignored."""
-
-    model_config = ConfigDict(strict=True, extra="ignore", populate_by_name=True)
 
 
 async def parse_body(request: web.Request, model: type[M]) -> M:

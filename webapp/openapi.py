@@ -1,444 +1,360 @@
-"""The OpenAPI 3.1 document for /api. A test checks that every /api route is described here."""
+"""The OpenAPI 3.1 document of /api, generated from the contract models.
+
+:data:`ROUTES` is the one table of what each route takes and answers (models from
+``services/*/contract.py``); :func:`build_openapi` turns it into the document served at
+``/api/openapi.json``. A test checks that every /api route is in the table and that real
+responses match the document's schemas.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+import functools
+from dataclasses import dataclass
+from typing import Any, Literal
 
 from aiohttp import web
+from pydantic import BaseModel
+from pydantic.json_schema import models_json_schema
 
-ERROR = {"$ref": "#/components/schemas/Error"}
+from services.accounts import contract as accounts
+from services.core import contract as core
+from services.rooms import contract as rooms
+
+REF = "#/components/schemas/{model}"
+Method = Literal["get", "post", "patch", "put", "delete"]
+
+
+@dataclass(frozen=True)
+class Route:
+    """One operation. ``response=None``: any JSON object (the documents themselves)."""
+
+    method: Method
+    path: str
+    summary: str
+    response: type[BaseModel] | None
+    status: int = 200
+    body: type[BaseModel] | None = None
+    body_required: bool = True
+    query: type[BaseModel] | None = None
+    errors: tuple[int, ...] = ()
+    auth: bool = True
+    #: Other documented answers: status -> (model, description), e.g. health's 503.
+    also: tuple[tuple[int, type[BaseModel], str], ...] = ()
+
+
+#: Path parameters by name: (description, schema).
+PATH_PARAMS: dict[str, tuple[str, dict[str, Any]]] = {
+    "id": ("The room's numeric id or its code", {"type": "string"}),
+    "user_id": ("A user id", {"type": "integer", "minimum": 1}),
+}
+
+_ROOM = "/api/rooms/{id}"
+
+ROUTES: tuple[Route, ...] = (
+    Route(
+        "get",
+        "/api/health",
+        "Database, Redis and bot status",
+        core.Health,
+        auth=False,
+        also=((503, core.Health, "The database or Redis is down"),),
+    ),
+    Route("get", "/api/openapi.json", "This document", None, auth=False),
+    Route(
+        "get",
+        "/api/asyncapi.json",
+        "The AsyncAPI 3.0 document of the Socket.IO events",
+        None,
+        auth=False,
+    ),
+    Route(
+        "post",
+        "/api/auth/register",
+        "Sign up with email, username and password",
+        accounts.Session,
+        status=201,
+        body=accounts.RegisterBody,
+        errors=(400, 409, 413, 429),
+        auth=False,
+    ),
+    Route(
+        "post",
+        "/api/auth/login",
+        "Sign in with email and password",
+        accounts.Session,
+        body=accounts.LoginBody,
+        errors=(400, 401, 413, 429),
+        auth=False,
+    ),
+    Route(
+        "post",
+        "/api/auth/telegram",
+        "Sign in with Telegram Mini App initData",
+        accounts.Session,
+        body=accounts.TelegramBody,
+        errors=(400, 401, 413, 429),
+        auth=False,
+    ),
+    Route("get", "/api/users/me", "The signed-in user", accounts.MeResponse),
+    Route(
+        "patch",
+        "/api/users/me",
+        "Change the interface language",
+        accounts.MeResponse,
+        body=accounts.UpdateMeBody,
+        errors=(400, 413),
+    ),
+    Route(
+        "get",
+        "/api/users/search",
+        "Find people by username, name or exact email",
+        accounts.UserList,
+        query=accounts.UserSearchQuery,
+        errors=(400,),
+    ),
+    Route(
+        "post",
+        "/api/rooms",
+        "Create a watch room; the requester joins it as host",
+        rooms.RoomResponse,
+        status=201,
+        body=rooms.CreateRoomBody,
+        errors=(400, 413),
+    ),
+    Route(
+        "get",
+        "/api/rooms",
+        "Open public rooms, most watched first",
+        rooms.RoomPage,
+        query=rooms.RoomListQuery,
+        errors=(400,),
+    ),
+    Route("get", "/api/rooms/mine", "Open rooms the requester is in", rooms.RoomList),
+    Route(
+        "get",
+        _ROOM,
+        "A room with its members, queue and playback "
+        "(private rooms: members, invited people and invite code holders)",
+        rooms.RoomDetail,
+        query=rooms.RoomDetailQuery,
+        errors=(403, 404),
+    ),
+    Route(
+        "patch",
+        _ROOM,
+        "Change settings: slow mode (host, moderators); the rest (host)",
+        rooms.RoomResponse,
+        body=rooms.SettingsBody,
+        errors=(400, 403, 404, 413),
+    ),
+    Route(
+        "post",
+        f"{_ROOM}/join",
+        "Join (idempotent); private rooms need an invite or the invite code",
+        rooms.RoomResponse,
+        body=rooms.JoinBody,
+        body_required=False,
+        errors=(400, 403, 404, 409, 413),
+    ),
+    Route(
+        "post",
+        f"{_ROOM}/leave",
+        "Leave; when the host does not come back within the grace period, the room closes",
+        core.Ok,
+        errors=(404,),
+    ),
+    Route(
+        "post",
+        f"{_ROOM}/close",
+        "Close the room for everyone (host only)",
+        core.Ok,
+        errors=(403, 404),
+    ),
+    Route(
+        "post",
+        f"{_ROOM}/share",
+        "Prepare a Telegram message inviting to the room, for WebApp.shareMessage",
+        rooms.PreparedShare,
+        errors=(400, 403, 404, 429),
+    ),
+    Route(
+        "post",
+        f"{_ROOM}/kick/{{user_id}}",
+        "Remove someone for good (host, moderators)",
+        core.Ok,
+        errors=(400, 403, 404),
+    ),
+    Route(
+        "post",
+        f"{_ROOM}/invite",
+        "Invite someone: a bot message and an in-app room:invited",
+        core.Ok,
+        body=rooms.UserIdBody,
+        errors=(400, 403, 404, 413),
+    ),
+    Route(
+        "post",
+        f"{_ROOM}/handover",
+        "Make another member the host; the old host becomes a moderator (host only)",
+        rooms.RoomResponse,
+        body=rooms.UserIdBody,
+        errors=(400, 403, 404, 413),
+    ),
+    Route(
+        "post",
+        f"{_ROOM}/moderators/{{user_id}}",
+        "Make a member a moderator (host only)",
+        rooms.MemberResponse,
+        errors=(400, 403, 404),
+    ),
+    Route(
+        "delete",
+        f"{_ROOM}/moderators/{{user_id}}",
+        "Make a moderator a member again (host only)",
+        rooms.MemberResponse,
+        errors=(400, 403, 404),
+    ),
+    Route(
+        "get",
+        f"{_ROOM}/messages",
+        "Chat history, oldest first (members)",
+        rooms.MessageList,
+        query=rooms.MessagesQuery,
+        errors=(400, 403, 404),
+    ),
+    Route(
+        "get",
+        f"{_ROOM}/reactions",
+        "Reactions to a video between two moments of it, for the replay (members)",
+        rooms.ReactionList,
+        query=rooms.ReactionsQuery,
+        errors=(400, 403, 404),
+    ),
+)
+
+
+def component_schemas(
+    models: list[type[BaseModel]], ref_template: str = REF
+) -> dict[str, dict[str, Any]]:
+    """JSON Schemas of ``models`` and everything they use, one entry per model (by class name),
+    their references pointing at ``ref_template``."""
+    unique = list(dict.fromkeys(models))
+    _, top = models_json_schema([(m, "validation") for m in unique], ref_template=ref_template)
+    return top.get("$defs", {})
 
 
 def _json(schema: dict[str, Any]) -> dict[str, Any]:
     return {"content": {"application/json": {"schema": schema}}}
 
 
-def _errors(*codes: int) -> dict[str, Any]:
-    return {str(code): {"description": "Error", **_json(ERROR)} for code in codes}
+def _ref(model: type[BaseModel]) -> dict[str, Any]:
+    return {"$ref": REF.format(model=model.__name__)}
 
 
-def _op(
-    summary: str,
-    ok: dict[str, Any],
-    *,
-    body: dict[str, Any] | None = None,
-    auth: bool = False,
-    errors: tuple[int, ...] = (),
-    ok_status: int = 200,
-    params: list[dict[str, Any]] | None = None,
-) -> dict[str, Any]:
+def _query_parameters(model: type[BaseModel], schemas: dict[str, Any]) -> list[dict[str, Any]]:
+    schema = schemas[model.__name__]
+    required = set(schema.get("required", []))
+    params = []
+    for name, prop in schema["properties"].items():
+        prop = dict(prop)
+        description = prop.pop("description", None)
+        prop.pop("title", None)
+        param: dict[str, Any] = {
+            "name": name,
+            "in": "query",
+            "required": name in required,
+            "schema": prop,
+        }
+        if description:
+            param["description"] = description
+        params.append(param)
+    return params
+
+
+def _path_parameters(path: str) -> list[dict[str, Any]]:
+    params = []
+    for name, (description, schema) in PATH_PARAMS.items():
+        if f"{{{name}}}" in path:
+            params.append(
+                {
+                    "name": name,
+                    "in": "path",
+                    "required": True,
+                    "description": description,
+                    "schema": schema,
+                }
+            )
+    return params
+
+
+def _operation(route: Route, schemas: dict[str, Any]) -> dict[str, Any]:
+    ok = _ref(route.response) if route.response is not None else {"type": "object"}
+    responses: dict[str, Any] = {str(route.status): {"description": "OK", **_json(ok)}}
+    for status, model, description in route.also:
+        responses[str(status)] = {"description": description, **_json(_ref(model))}
+    errors = (*route.errors, 401) if route.auth else route.errors
+    for status in sorted(errors):
+        responses[str(status)] = {"description": "Error", **_json(_ref(core.Error))}
     op: dict[str, Any] = {
-        "summary": summary,
-        "responses": {str(ok_status): {"description": "OK", **_json(ok)}, **_errors(*errors)},
+        "operationId": f"{route.method}_{route.path.removeprefix('/api/')}".replace("/", "_")
+        .replace("{", "")
+        .replace("}", "")
+        .replace(".", "_"),
+        "summary": route.summary,
+        "responses": responses,
     }
-    if body is not None:
-        op["requestBody"] = {"required": True, **_json(body)}
-    if auth:
+    if route.body is not None:
+        op["requestBody"] = {"required": route.body_required, **_json(_ref(route.body))}
+    if route.auth:
         op["security"] = [{"bearer": []}]
-        op["responses"].update(_errors(401))
+    params = _path_parameters(route.path)
+    if route.query is not None:
+        params += _query_parameters(route.query, schemas)
     if params:
         op["parameters"] = params
     return op
 
 
-def _obj(required: list[str], **props: dict[str, Any]) -> dict[str, Any]:
-    return {"type": "object", "required": required, "properties": props}
+def route_models(routes: tuple[Route, ...] = ROUTES) -> list[type[BaseModel]]:
+    models: list[type[BaseModel]] = [core.Error]
+    for route in routes:
+        models += [m for m in (route.response, route.body, route.query) if m is not None]
+        models += [model for _, model, _ in route.also]
+    return models
 
 
-STR = {"type": "string"}
-INT = {"type": "integer"}
-NUM = {"type": "number"}
-BOOL = {"type": "boolean"}
-NULL_STR = {"type": ["string", "null"]}
-NULL_INT = {"type": ["integer", "null"]}
-SESSION = {"$ref": "#/components/schemas/Session"}
-USER = {"$ref": "#/components/schemas/User"}
-HEALTH = {"$ref": "#/components/schemas/Health"}
-ROOM = {"$ref": "#/components/schemas/Room"}
-MEMBER = {"$ref": "#/components/schemas/Member"}
-MEDIA_ITEM = {"$ref": "#/components/schemas/MediaItem"}
-PLAYBACK = {"$ref": "#/components/schemas/Playback"}
-CHAT_MESSAGE = {"$ref": "#/components/schemas/ChatMessage"}
-REACTION = {"$ref": "#/components/schemas/Reaction"}
-OK = _obj(["ok"], ok={"const": True})
-_STATUS = _obj(["status"], status=STR, latencyMs={"type": "number"})
-VISIBILITY = {"type": "string", "enum": ["public", "private"]}
-CONTROL_MODE = {"type": "string", "enum": ["host", "everyone"]}
-ROLE = {"type": "string", "enum": ["host", "moderator", "member"]}
-MEDIA_KIND = {"type": "string", "enum": ["youtube", "vimeo", "twitch", "hls", "html5"]}
-
-
-def _path(name: str, description: str, schema: dict[str, Any] = STR) -> dict[str, Any]:
+def build_openapi(routes: tuple[Route, ...] = ROUTES) -> dict[str, Any]:
+    schemas = component_schemas(route_models(routes))
+    paths: dict[str, dict[str, Any]] = {}
+    for route in routes:
+        paths.setdefault(route.path, {})[route.method] = _operation(route, schemas)
+    # Query strings are parameters, not bodies: their models need no component of their own.
+    for model in {r.query for r in routes if r.query is not None}:
+        if not any(model in (r.body, r.response) for r in routes):
+            schemas.pop(model.__name__, None)
     return {
-        "name": name,
-        "in": "path",
-        "required": True,
-        "description": description,
-        "schema": schema,
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Vmeste API",
+            "version": "0.1.0",
+            "description": "Generated from the contract models (services/*/contract.py). "
+            "Errors are {error: {code, message, details}}. The Socket.IO events are in "
+            "/api/asyncapi.json.",
+        },
+        "components": {
+            "securitySchemes": {
+                "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
+            },
+            "schemas": dict(sorted(schemas.items())),
+        },
+        "paths": paths,
     }
 
 
-def _query(name: str, schema: dict[str, Any], description: str = "") -> dict[str, Any]:
-    param: dict[str, Any] = {"name": name, "in": "query", "required": False, "schema": schema}
-    if description:
-        param["description"] = description
-    return param
-
-
-ROOM_ID = _path("id", "The room's numeric id or its code")
-USER_ID = _path("user_id", "A user id", INT)
-USER_ID_BODY = _obj(["user_id"], user_id={"type": "integer", "minimum": 1})
-
-SPEC: dict[str, Any] = {
-    "openapi": "3.1.0",
-    "info": {"title": "Vmeste API", "version": "0.1.0"},
-    "components": {
-        "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}},
-        "schemas": {
-            "Error": _obj(
-                ["error"],
-                error=_obj(["code", "message"], code=STR, message=STR, details={"type": "object"}),
-            ),
-            "User": _obj(
-                ["id", "displayName"],
-                id={"type": "integer"},
-                username={"type": ["string", "null"]},
-                displayName=STR,
-                firstName=STR,
-                lastName={"type": ["string", "null"]},
-                photoUrl={"type": ["string", "null"]},
-                telegramUsername={"type": ["string", "null"]},
-                isTelegramPremium={"type": "boolean"},
-                email={"type": ["string", "null"], "description": "only on the user's own record"},
-                telegramId={"type": ["integer", "null"]},
-                language={"type": "string", "enum": ["ru", "en"]},
-                languageChosen={"type": "boolean", "description": "chosen, or known from Telegram"},
-            ),
-            "Session": _obj(["accessToken", "user"], accessToken=STR, user=USER),
-            "Health": _obj(
-                ["status", "database", "redis", "bot"],
-                status={"type": "string", "enum": ["ok", "degraded"]},
-                database=_STATUS,
-                redis=_STATUS,
-                bot=_obj(["status", "mode"], status=STR, mode=STR),
-            ),
-            "Room": _obj(
-                [
-                    "id",
-                    "code",
-                    "title",
-                    "host",
-                    "visibility",
-                    "controlMode",
-                    "slowModeSeconds",
-                    "currentKind",
-                    "currentTitle",
-                    "watchCount",
-                    "memberCount",
-                    "boundChat",
-                    "createdAt",
-                    "closedAt",
-                ],
-                id=INT,
-                code={"type": "string", "pattern": "^[A-Za-z0-9]{8}$"},
-                title=STR,
-                host=USER,
-                visibility=VISIBILITY,
-                controlMode=CONTROL_MODE,
-                slowModeSeconds=INT,
-                currentKind={"type": ["string", "null"], "enum": [*MEDIA_KIND["enum"], None]},
-                currentTitle=NULL_STR,
-                watchCount={"type": "integer", "description": "distinct people who ever joined"},
-                memberCount={"type": "integer", "description": "people in the room now"},
-                boundChat={"type": "boolean", "description": "bound to a Telegram group"},
-                createdAt={"type": "string", "format": "date-time"},
-                closedAt={"type": ["string", "null"], "format": "date-time"},
-                myRole={"type": ["string", "null"], "enum": [*ROLE["enum"], None]},
-                inviteCode={"type": "string", "description": "shown to members only"},
-            ),
-            "Member": _obj(["user", "role"], user=USER, role=ROLE),
-            "MediaItem": _obj(
-                ["id", "url", "kind", "title"],
-                id=INT,
-                url=STR,
-                kind=MEDIA_KIND,
-                sourceId=NULL_STR,
-                title=STR,
-                duration={"type": ["number", "null"]},
-                isLive=BOOL,
-                position=INT,
-                addedBy={"oneOf": [USER, {"type": "null"}]},
-            ),
-            "Playback": _obj(
-                ["mediaId", "status", "position", "rate", "updatedAt"],
-                mediaId=NULL_INT,
-                status={"type": "string", "enum": ["idle", "paused", "playing"]},
-                position={"type": "number", "description": "seconds"},
-                rate=NUM,
-                updatedAt={"type": "integer", "description": "server milliseconds"},
-                seq=INT,
-                by=NULL_INT,
-            ),
-            "ChatMessage": _obj(
-                ["id", "roomId", "kind", "text", "createdAt", "deleted"],
-                id=INT,
-                roomId=INT,
-                kind={"type": "string", "description": "text, joined, kicked, now_playing..."},
-                text=STR,
-                data={"type": ["object", "null"]},
-                user={"oneOf": [USER, {"type": "null"}]},
-                createdAt={"type": "string", "format": "date-time"},
-                deleted=BOOL,
-            ),
-            "Reaction": _obj(
-                ["id", "roomId", "mediaId", "emoji", "mediaTime", "user", "createdAt"],
-                id=INT,
-                roomId=INT,
-                mediaId=INT,
-                emoji=STR,
-                mediaTime={"type": "number", "description": "seconds into the media"},
-                user=USER,
-                createdAt={"type": "string", "format": "date-time"},
-            ),
-        },
-    },
-    "paths": {
-        "/api/health": {
-            "get": {
-                "summary": "Database, Redis and bot status",
-                "responses": {
-                    "200": {"description": "Everything configured answers", **_json(HEALTH)},
-                    "503": {"description": "The database or Redis is down", **_json(HEALTH)},
-                },
-            }
-        },
-        "/api/openapi.json": {"get": _op("This document", {"type": "object"})},
-        "/api/auth/register": {
-            "post": _op(
-                "Sign up with email, username and password",
-                SESSION,
-                ok_status=201,
-                body=_obj(
-                    ["email", "username", "password"],
-                    email=STR,
-                    username=STR,
-                    password={"type": "string", "minLength": 8},
-                ),
-                errors=(400, 409, 413, 429),
-            )
-        },
-        "/api/auth/login": {
-            "post": _op(
-                "Sign in with email and password",
-                SESSION,
-                body=_obj(["email", "password"], email=STR, password=STR),
-                errors=(400, 401, 413, 429),
-            )
-        },
-        "/api/auth/telegram": {
-            "post": _op(
-                "Sign in with Telegram Mini App initData",
-                SESSION,
-                body=_obj(["initData"], initData=STR),
-                errors=(400, 401, 413, 429),
-            )
-        },
-        "/api/users/me": {
-            "get": _op("The signed-in user", _obj(["user"], user=USER), auth=True),
-            "patch": _op(
-                "Change the interface language",
-                _obj(["user"], user=USER),
-                body=_obj(["language"], language={"type": "string", "enum": ["ru", "en"]}),
-                auth=True,
-                errors=(400, 413),
-            ),
-        },
-        "/api/users/search": {
-            "get": _op(
-                "Find people by username, name or exact email",
-                _obj(["users"], users={"type": "array", "items": USER}),
-                auth=True,
-                errors=(400,),
-                params=[{"name": "query", "in": "query", "required": True, "schema": STR}],
-            )
-        },
-        "/api/rooms": {
-            "post": _op(
-                "Create a watch room; the requester joins it as host",
-                _obj(["room"], room=ROOM),
-                ok_status=201,
-                body=_obj(
-                    [],
-                    title={"type": "string", "maxLength": 100},
-                    visibility=VISIBILITY,
-                    controlMode=CONTROL_MODE,
-                    url={"type": "string", "description": "first video; its title by default"},
-                ),
-                auth=True,
-                errors=(400, 413),
-            ),
-            "get": _op(
-                "Open public rooms, most watched first",
-                _obj(["rooms", "total"], rooms={"type": "array", "items": ROOM}, total=INT),
-                auth=True,
-                errors=(400,),
-                params=[
-                    _query("query", STR, "search in titles"),
-                    _query("kind", MEDIA_KIND, "what is playing"),
-                    _query("limit", {"type": "integer", "minimum": 1, "maximum": 100}),
-                    _query("offset", {"type": "integer", "minimum": 0}),
-                ],
-            ),
-        },
-        "/api/rooms/mine": {
-            "get": _op(
-                "Open rooms the requester is in, hosted ones first",
-                _obj(["rooms"], rooms={"type": "array", "items": ROOM}),
-                auth=True,
-            )
-        },
-        "/api/rooms/{id}": {
-            "get": _op(
-                "A room with its members, queue and playback "
-                "(private rooms: members, invited people and invite code holders)",
-                _obj(
-                    ["room", "members", "queue", "playback"],
-                    room=ROOM,
-                    members={"type": "array", "items": MEMBER},
-                    queue={"type": "array", "items": MEDIA_ITEM},
-                    playback=PLAYBACK,
-                ),
-                auth=True,
-                errors=(403, 404),
-                params=[ROOM_ID, _query("invite", STR, "the private room's invite code")],
-            ),
-            "patch": _op(
-                "Change settings: slow mode (host, moderators); the rest (host)",
-                _obj(["room"], room=ROOM),
-                body=_obj(
-                    [],
-                    title={"type": "string", "maxLength": 100},
-                    visibility=VISIBILITY,
-                    controlMode=CONTROL_MODE,
-                    slowModeSeconds={"type": "integer", "minimum": 0, "maximum": 3600},
-                ),
-                auth=True,
-                errors=(400, 403, 404, 413),
-                params=[ROOM_ID],
-            ),
-        },
-        "/api/rooms/{id}/join": {
-            "post": _op(
-                "Join (idempotent); private rooms need an invite or the invite code",
-                _obj(["room"], room=ROOM),
-                body=_obj([], inviteCode=STR),
-                auth=True,
-                errors=(400, 403, 404, 409, 413),
-                params=[ROOM_ID],
-            )
-        },
-        "/api/rooms/{id}/leave": {
-            "post": _op(
-                "Leave; when the host does not come back within the grace period, the room closes",
-                OK,
-                auth=True,
-                errors=(404,),
-                params=[ROOM_ID],
-            )
-        },
-        "/api/rooms/{id}/close": {
-            "post": _op(
-                "Close the room for everyone (host only)",
-                OK,
-                auth=True,
-                errors=(403, 404),
-                params=[ROOM_ID],
-            )
-        },
-        "/api/rooms/{id}/share": {
-            "post": _op(
-                "Prepare a Telegram message inviting to the room, for WebApp.shareMessage",
-                _obj(["id"], id=STR),
-                auth=True,
-                errors=(400, 403, 404, 429),
-                params=[ROOM_ID],
-            )
-        },
-        "/api/rooms/{id}/kick/{user_id}": {
-            "post": _op(
-                "Remove someone for good (host, moderators)",
-                OK,
-                auth=True,
-                errors=(400, 403, 404),
-                params=[ROOM_ID, USER_ID],
-            )
-        },
-        "/api/rooms/{id}/invite": {
-            "post": _op(
-                "Invite someone: a bot message and an in-app notice",
-                OK,
-                body=USER_ID_BODY,
-                auth=True,
-                errors=(400, 403, 404, 413),
-                params=[ROOM_ID],
-            )
-        },
-        "/api/rooms/{id}/handover": {
-            "post": _op(
-                "Make another member the host; the old host becomes a moderator (host only)",
-                _obj(["room"], room=ROOM),
-                body=USER_ID_BODY,
-                auth=True,
-                errors=(400, 403, 404, 413),
-                params=[ROOM_ID],
-            )
-        },
-        "/api/rooms/{id}/moderators/{user_id}": {
-            "post": _op(
-                "Make a member a moderator (host only)",
-                _obj(["member"], member=MEMBER),
-                auth=True,
-                errors=(400, 403, 404),
-                params=[ROOM_ID, USER_ID],
-            ),
-            "delete": _op(
-                "Make a moderator a member again (host only)",
-                _obj(["member"], member=MEMBER),
-                auth=True,
-                errors=(400, 403, 404),
-                params=[ROOM_ID, USER_ID],
-            ),
-        },
-        "/api/rooms/{id}/messages": {
-            "get": _op(
-                "Chat history, oldest first (members)",
-                _obj(["messages"], messages={"type": "array", "items": CHAT_MESSAGE}),
-                auth=True,
-                errors=(400, 403, 404),
-                params=[
-                    ROOM_ID,
-                    _query("before", INT, "only messages older than this id"),
-                    _query("limit", {"type": "integer", "minimum": 1, "maximum": 100}),
-                ],
-            )
-        },
-        "/api/rooms/{id}/reactions": {
-            "get": _op(
-                "Reactions to a video between two moments of it, for the replay (members)",
-                _obj(["reactions"], reactions={"type": "array", "items": REACTION}),
-                auth=True,
-                errors=(400, 403, 404),
-                params=[
-                    ROOM_ID,
-                    {"name": "mediaId", "in": "query", "required": True, "schema": INT},
-                    _query("from", NUM, "media seconds, default 0"),
-                    _query("to", NUM, "media seconds, default the end"),
-                ],
-            )
-        },
-    },
-}
+@functools.cache
+def openapi_document() -> dict[str, Any]:
+    return build_openapi()
 
 
 async def openapi_json(request: web.Request) -> web.Response:
-    return web.json_response(SPEC)
+    return web.json_response(openapi_document())

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from aiohttp import web
 
-from webapp import openapi
+from webapp import asyncapi, openapi
 from webapp.views import auth, health, pages, rooms, users
 
 
@@ -14,6 +14,7 @@ def setup_routes(app: web.Application, *, static_dir: Path, media_dir: Path) -> 
     r = app.router
     r.add_get("/api/health", health.health, name="health")
     r.add_get("/api/openapi.json", openapi.openapi_json, name="openapi")
+    r.add_get("/api/asyncapi.json", asyncapi.asyncapi_json, name="asyncapi")
     r.add_post("/api/auth/register", auth.register, name="auth_register")
     r.add_post("/api/auth/login", auth.login, name="auth_login")
     r.add_post("/api/auth/telegram", auth.telegram, name="auth_telegram")

@@ -45,6 +45,7 @@ async def test_time_sync_ignores_garbage_client_time(sio_client: SioFactory, ann
     assert ack["clientTime"] is None
 
 
+@pytest.mark.undeclared_events("notice")
 async def test_published_event_reaches_the_users_sockets(
     server, sio_client: SioFactory, anna: Account, boris: Account
 ) -> None:

@@ -15,6 +15,7 @@ from tests.conftest import REDIS_URL, register
 pytestmark = pytest.mark.redis
 
 
+@pytest.mark.undeclared_events("notice")
 async def test_emit_on_one_instance_reaches_client_of_the_other(make_server) -> None:
     first = await make_server(redis_url=REDIS_URL)
     second = await make_server(redis_url=REDIS_URL)

@@ -6,24 +6,10 @@ from __future__ import annotations
 from aiohttp import web
 
 from services.accounts import auth
+from services.accounts.contract import LoginBody, RegisterBody, TelegramBody
 from services.accounts.users import user_payload
-from webapp.http import Body, client_ip, parse_body
+from webapp.http import client_ip, parse_body
 from webapp.keys import SERVICES
-
-
-class RegisterBody(Body):
-    email: str
-    username: str
-    password: str
-
-
-class LoginBody(Body):
-    email: str
-    password: str
-
-
-class TelegramBody(Body):
-    initData: str  # the seed's wire name
 
 
 def _session(session: auth.Session, status: int = 200) -> web.Response:
@@ -59,6 +45,6 @@ async def login(request: web.Request) -> web.Response:
 async def telegram(request: web.Request) -> web.Response:
     body = await parse_body(request, TelegramBody)
     session = await auth.do_telegram_sign_in(
-        request.app[SERVICES], init_data=body.initData, client_ip=client_ip(request)
+        request.app[SERVICES], init_data=body.init_data, client_ip=client_ip(request)
     )
     return _session(session)

@@ -7,10 +7,8 @@ function and render its result.
 from __future__ import annotations
 
 import re
-from typing import Literal
 
 from aiohttp import web
-from pydantic import Field
 
 from models.rooms import ControlMode, Visibility
 from services.core.errors import ValidationError
@@ -22,37 +20,15 @@ from services.rooms import (
     payloads,
     reactions,
 )
+from services.rooms.contract import CreateRoomBody, JoinBody, SettingsBody, UserIdBody
 from services.rooms.snapshot import get_room_snapshot
-from webapp.http import Body, optional_requester, parse_body, requester
+from webapp.http import optional_requester, parse_body, requester
 from webapp.keys import SERVICES
 
 OK = {"ok": True}
 #: ``to`` when the query leaves it out: past the end of anything.
 END_OF_MEDIA = 10.0**9
 _INT_RE = re.compile(r"-?[0-9]{1,12}")
-_ID = Field(gt=0, le=access.MAX_ID)
-
-
-class CreateRoomBody(Body):
-    title: str | None = None
-    visibility: Literal["public", "private"] = "public"
-    control_mode: Literal["host", "everyone"] = Field("host", alias="controlMode")
-    url: str | None = None
-
-
-class JoinBody(Body):
-    invite_code: str | None = Field(None, alias="inviteCode")
-
-
-class UserIdBody(Body):
-    user_id: int = _ID
-
-
-class SettingsBody(Body):
-    title: str | None = None
-    visibility: Literal["public", "private"] | None = None
-    control_mode: Literal["host", "everyone"] | None = Field(None, alias="controlMode")
-    slow_mode_seconds: int | None = Field(None, alias="slowModeSeconds")
 
 
 def _int_param(request: web.Request, name: str, default: int | None = None) -> int | None:

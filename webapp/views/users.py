@@ -5,11 +5,8 @@ from __future__ import annotations
 from aiohttp import web
 
 from services.accounts import users
-from webapp.http import Body, parse_body, requester
-
-
-class UpdateMeBody(Body):
-    language: str
+from services.accounts.contract import UpdateMeBody
+from webapp.http import parse_body, requester
 
 
 async def me(request: web.Request) -> web.Response:

@@ -1,0 +1,80 @@
+"""Accounts on the wire: sign-up and sign-in bodies, the session, users (public and one's own).
+
+Filled by ``services.accounts.users.user_payload`` (``private=True`` gives :class:`Me`) and
+the auth views; see ``services/core/contract.py`` for the conventions.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import Field
+
+from services.core.contract import Body, Model
+
+Language = Literal["ru", "en"]
+
+
+class User(Model):
+    """Anyone, as others see them."""
+
+    id: int
+    username: str | None = Field(description="our handle, [a-z0-9_]{3,32}")
+    display_name: str
+    first_name: str
+    last_name: str | None
+    photo_url: str | None
+    telegram_username: str | None
+    is_telegram_premium: bool
+
+
+class Me(User):
+    """The signed-in user's own record: what only they may see comes on top."""
+
+    email: str | None
+    telegram_id: int | None
+    language: Language
+    language_chosen: bool = Field(description="chosen, or known from Telegram")
+    created_at: datetime | None
+
+
+class Session(Model):
+    access_token: str = Field(description="a JWT for Authorization: Bearer and the socket auth")
+    user: Me
+
+
+class MeResponse(Model):
+    user: Me
+
+
+class UserList(Model):
+    users: list[User]
+
+
+# --- request bodies ----------------------------------------------------------------------------
+
+
+class RegisterBody(Body):
+    email: str
+    username: str = Field(description="[a-z0-9_]{3,32}")
+    password: str = Field(description="at least 8 characters")
+
+
+class LoginBody(Body):
+    email: str
+    password: str
+
+
+class TelegramBody(Body):
+    init_data: str = Field(description="Telegram.WebApp.initData, checked by the server")
+
+
+class UpdateMeBody(Body):
+    language: str = Field(description="ru or en (anything else: validation_error)")
+
+
+class UserSearchQuery(Body):
+    """``GET /api/users/search`` query string."""
+
+    query: str = Field(description="2-64 characters: username, name, or an exact email")
