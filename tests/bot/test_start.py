@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from composition import Server
@@ -41,8 +43,17 @@ def _commands(call: Call) -> dict[str, str]:
     return {c["command"]: c["description"] for c in call.params["commands"]}
 
 
-def _menu_calls(fake_api: FakeBotAPI, chat_id: int | None) -> list[Call]:
-    return [c for c in fake_api.calls_of("setChatMenuButton") if c.params.get("chat_id") == chat_id]
+async def _menu_calls(fake_api: FakeBotAPI, chat_id: int | None) -> list[Call]:
+    """The menu button calls for ``chat_id``. The bot sets the menu after it replies, so a
+    reply seen is not yet a menu set: wait a moment for the first one."""
+    deadline = asyncio.get_running_loop().time() + 3.0
+    while True:
+        calls = [
+            c for c in fake_api.calls_of("setChatMenuButton") if c.params.get("chat_id") == chat_id
+        ]
+        if calls or asyncio.get_running_loop().time() > deadline:
+            return calls
+        await asyncio.sleep(0.02)
 
 
 # --------------------------------------------------------------------------- start-up
@@ -57,7 +68,7 @@ async def test_startup_configures_commands_menu_and_polling(
     assert _commands(by_language[None]) == EN_COMMANDS
     assert list(_commands(by_language["ru"])) == list(EN_COMMANDS)
 
-    (menu,) = _menu_calls(fake_api, None)  # the default menu button, for every chat
+    (menu,) = await _menu_calls(fake_api, None)  # the default menu button, for every chat
     assert menu.params["menu_button"] == {
         "type": "web_app",
         "text": "Open",
@@ -98,7 +109,7 @@ async def test_start_greets_with_app_button_and_menu(
     assert reply.params["chat_id"] == 111
     assert shown_text(reply) == EN_GREETING.format(name="Anna")
     assert_app_button(reply)
-    (menu,) = _menu_calls(fake_api, 111)
+    (menu,) = await _menu_calls(fake_api, 111)
     assert menu.params["menu_button"] == {
         "type": "web_app",
         "text": "Open",
@@ -132,7 +143,7 @@ async def test_start_in_russian_for_russian_client(
     reply = only_send(calls)
     assert shown_text(reply) == RU_GREETING.format(name="Борис")
     assert_app_button(reply, RU_OPEN_VMESTE)
-    (menu,) = _menu_calls(fake_api, 222)
+    (menu,) = await _menu_calls(fake_api, 222)
     assert menu.params["menu_button"]["text"] == RU_OPEN
 
 
@@ -160,7 +171,7 @@ async def test_lang_link_greets_in_russian(bot_server: Server, fake_api: FakeBot
     reply = only_send(await fake_api.say("/start lang_ru", user_id=111, first_name="Anna"))
     assert shown_text(reply) == RU_GREETING.format(name="Anna")
     assert_app_button(reply, RU_OPEN_VMESTE)
-    (menu,) = _menu_calls(fake_api, 111)
+    (menu,) = await _menu_calls(fake_api, 111)
     assert menu.params["menu_button"]["text"] == RU_OPEN
 
 
