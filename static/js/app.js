@@ -6,13 +6,16 @@
 import { Api, ApiError } from "./api.js";
 import { setUpAuthForms } from "./auth-form.js";
 import { messageFor } from "./errors.js";
+import { h } from "./dom.js";
 import { config, renderInto, t } from "./i18n.js";
 import { InviteBanner } from "./invites.js";
+import { appUrl, parseRoomStartParam, roomFromLocation, roomPath } from "./links.js";
+import { RoomView } from "./room/page.js";
+import { CreateRoomForm, RoomsList } from "./rooms.js";
 import { Session } from "./session.js";
 import { Connection } from "./socket.js";
-import { parseRoomStartParam, RoomView } from "./room.js";
-import { CreateRoomForm, RoomsList } from "./rooms.js";
 import { getStartParam, haptic, hasMainButton, setUpTelegram, showBackButton, showMainButton } from "./telegram.js";
+import { fillAvatar } from "./ui.js";
 
 const $ = (selector) => document.querySelector(selector);
 
@@ -22,8 +25,8 @@ const STATUS_LABELS = {
   offline: "statusOffline",
 };
 
-// Telegram-like avatar colours for users without a photo, picked by user id.
-const AVATAR_COLORS = ["#e17076", "#faa774", "#a695e7", "#7bc862", "#6ec9cb", "#65aadd", "#ee7aae"];
+/** Errors opening a room that trying again cannot fix: only the way back to the list is offered. */
+const FINAL_ROOM_ERRORS = new Set(["forbidden", "not_found", "validation_error"]);
 
 class App {
   constructor() {
@@ -34,6 +37,10 @@ class App {
       onSubmit: (mode, values) => this.submitAuth(mode, values),
     });
     $("#error-retry").addEventListener("click", () => this.start());
+    $("#error-home").addEventListener("click", () => {
+      haptic("light");
+      this.showHome();
+    });
     $("#error-use-email").addEventListener("click", () => {
       this.session.useEmail();
       this.showAuth();
@@ -109,6 +116,8 @@ class App {
     $("#error-message").textContent = message;
     // Inside Telegram, email sign-in is the way out when Telegram sign-in fails.
     $("#error-use-email").hidden = !this.session.viaTelegram;
+    $("#error-retry").hidden = false;
+    $("#error-home").hidden = true;
     this.showScreen("error");
   }
 
@@ -141,7 +150,7 @@ class App {
     if (!this.startParamUsed) {
       this.startParamUsed = true;
       const target = parseRoomStartParam(getStartParam());
-      if (target && !roomFromPath()) {
+      if (target && !roomFromLocation()) {
         this.openRoom(target.code, target.invite, { push: true, replace: true });
         return;
       }
@@ -152,13 +161,13 @@ class App {
   /** Show what the address says: a room (/app/room/<code>) or the home screen. */
   route() {
     if (!this.session.user) return;
-    const target = roomFromPath();
+    const target = roomFromLocation();
     if (target) this.openRoom(target.code, target.invite);
     else this.showHome();
   }
 
   showHome() {
-    if (roomFromPath()) {
+    if (roomFromLocation()) {
       window.history.replaceState(null, "", appUrl("/app"));
     }
     this.showScreen("home");
@@ -185,7 +194,7 @@ class App {
   /** Open a room by code; `push` puts /app/room/<code> in the address (and history). */
   async openRoom(code, invite, { push = false, replace = false } = {}) {
     if (push) {
-      const url = appUrl(`/app/room/${code}`, invite ? { invite } : {});
+      const url = appUrl(roomPath(code), invite ? { invite } : {});
       if (replace) window.history.replaceState({ room: code }, "", url);
       else window.history.pushState({ room: code, pushed: true }, "", url);
     }
@@ -198,12 +207,20 @@ class App {
     } catch (error) {
       console.warn("vmeste: cannot open room", error);
       haptic("error");
-      this.showError(t("roomOpenFailed"), messageFor(error));
-      $("#error-use-email").hidden = true;
-      this.hideBackButton = showBackButton(() => this.showHome());
+      this.showRoomError(error);
       return;
     }
     this.showScreen("room");
+  }
+
+  /** A room that could not be opened: why (as the server said), and the way back to the list. */
+  showRoomError(error) {
+    this.showError(t("roomOpenFailed"), messageFor(error));
+    $("#error-use-email").hidden = true;
+    $("#error-home").hidden = false;
+    // Kicked, private, gone: the same request would fail the same way.
+    $("#error-retry").hidden = FINAL_ROOM_ERRORS.has(error?.code);
+    this.hideBackButton = showBackButton(() => this.showHome());
   }
 
   /** The room page was left (back button, leave, closed, kicked): back to the list. */
@@ -228,36 +245,16 @@ class App {
   }
 
   renderHome(user) {
-    const name = document.createElement("strong");
-    name.textContent = user.displayName;
-    renderInto($("#home-greeting"), "greeting", { name });
+    renderInto($("#home-greeting"), "greeting", { name: h("strong", {}, user.displayName) });
     const handle = user.username ?? user.telegramUsername;
     $("#home-handle").textContent = handle ? `@${handle}` : "";
     $("#home-handle").hidden = !handle;
-    this.renderAvatar(user);
+    fillAvatar($("#home-avatar"), user);
     for (const input of document.querySelectorAll("[data-language-switch] input")) {
       input.checked = input.value === config.locale;
     }
     $("#home-account").hidden = this.session.viaTelegram;
     $("#home-error").textContent = "";
-  }
-
-  renderAvatar(user) {
-    const avatar = $("#home-avatar");
-    const initial = document.createElement("span");
-    initial.className = "avatar__initial";
-    initial.textContent = Array.from(user.displayName.trim())[0]?.toUpperCase() ?? "?";
-    avatar.style.setProperty("--avatar-color", AVATAR_COLORS[Math.abs(user.id) % AVATAR_COLORS.length]);
-    avatar.replaceChildren(initial);
-    if (user.photoUrl) {
-      const photo = document.createElement("img");
-      photo.className = "avatar__photo";
-      photo.alt = "";
-      photo.referrerPolicy = "no-referrer";
-      photo.addEventListener("error", () => photo.remove()); // the initial shows instead
-      photo.src = user.photoUrl;
-      avatar.append(photo);
-    }
   }
 
   connect() {
@@ -306,22 +303,6 @@ class App {
     haptic("light");
     this.showAuth("signin");
   }
-}
-
-/** The room named by the address: /app/room/<code>, with ?invite= for private rooms. */
-function roomFromPath() {
-  const match = /^\/app\/room\/([A-Za-z0-9]+)\/?$/.exec(window.location.pathname);
-  if (!match) return null;
-  return { code: match[1], invite: new URLSearchParams(window.location.search).get("invite") };
-}
-
-/** An address of the app keeping ?lang= (the page's language) across navigation. */
-function appUrl(path, params = {}) {
-  const url = new URL(path, window.location.origin);
-  const lang = new URLSearchParams(window.location.search).get("lang");
-  if (lang) url.searchParams.set("lang", lang);
-  for (const [key, value] of Object.entries(params)) url.searchParams.set(key, value);
-  return url.pathname + url.search;
 }
 
 setUpTelegram();

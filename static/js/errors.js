@@ -3,6 +3,12 @@
 
 import { t } from "./i18n.js";
 
+/** Forbidden, by details.reason (services/rooms.py): why a room cannot be opened. */
+const FORBIDDEN_REASONS = {
+  banned: "bannedFromRoom",
+  private: "roomPrivate",
+};
+
 const FIELD_MESSAGES = {
   validation_error: {
     email: "emailInvalid",
@@ -33,7 +39,7 @@ export function messageFor(error) {
     case "room_full":
       return t("roomFull");
     case "forbidden":
-      return t("forbidden");
+      return t(FORBIDDEN_REASONS[error.details?.reason] ?? "forbidden");
     case "not_found":
       return t("notFound");
     default:

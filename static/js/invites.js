@@ -2,6 +2,7 @@
 // from} to user:<id> (docs/rooms-protocol.md). A banner shows it on any screen, with "Open"
 // (the room, with its invite code) and a dismiss button.
 
+import { h } from "./dom.js";
 import { renderInto } from "./i18n.js";
 import { haptic } from "./telegram.js";
 
@@ -37,11 +38,10 @@ export class InviteBanner {
   show(invite) {
     if (!invite?.roomCode || this.skip(invite)) return;
     this.invite = invite;
-    const name = document.createElement("strong");
-    name.textContent = invite.from?.displayName ?? "";
-    const title = document.createElement("strong");
-    title.textContent = invite.roomTitle ?? "";
-    renderInto(this.text, "invitedBy", { name, title });
+    renderInto(this.text, "invitedBy", {
+      name: h("strong", {}, invite.from?.displayName ?? ""),
+      title: h("strong", {}, invite.roomTitle ?? ""),
+    });
     this.element.hidden = false;
     haptic("medium");
   }

@@ -1,6 +1,7 @@
 // Reactions: a row of emoji buttons under the chat; every reaction (ours and others') floats up
 // over the player for a moment. Stored reactions come back later through replay().
 
+import { h } from "./dom.js";
 import { haptic } from "./telegram.js";
 
 const FLOAT_MS = 2200;
@@ -43,11 +44,14 @@ export class Reactions {
 
   float(emoji, { replay }) {
     if (this.layer.children.length >= MAX_FLOATING) this.layer.firstElementChild.remove();
-    const bubble = document.createElement("span");
-    bubble.className = `reactions-float__item${replay ? " reactions-float__item--replay" : ""}`;
-    bubble.textContent = emoji;
-    bubble.style.setProperty("--x", `${10 + Math.random() * 80}%`);
-    bubble.style.setProperty("--drift", `${Math.round((Math.random() - 0.5) * 60)}px`);
+    const bubble = h(
+      "span",
+      {
+        class: `reactions-float__item${replay ? " reactions-float__item--replay" : ""}`,
+        style: { "--x": `${10 + Math.random() * 80}%`, "--drift": `${Math.round((Math.random() - 0.5) * 60)}px` },
+      },
+      emoji,
+    );
     this.layer.append(bubble);
     setTimeout(() => bubble.remove(), FLOAT_MS);
   }

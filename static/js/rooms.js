@@ -1,6 +1,7 @@
 // The rooms list on the home screen (mine, then public ones with search and a kind filter) and
 // the create-room form (paste a link). Opening a room is the caller's job: onOpen(room).
 
+import { h } from "./dom.js";
 import { errorField, messageFor } from "./errors.js";
 import { t } from "./i18n.js";
 import { haptic } from "./telegram.js";
@@ -12,40 +13,40 @@ const KIND_LABELS = { youtube: "YouTube", vimeo: "Vimeo", twitch: "Twitch", hls:
 
 /** One room as a list row: avatar of the host, title, what is on, how many are watching. */
 export function roomRow(room, onOpen) {
-  const item = document.createElement("li");
-  const button = document.createElement("button");
-  button.type = "button";
-  button.className = "list__row";
-  button.dataset.roomCode = room.code;
-  const text = document.createElement("span");
-  text.className = "list__text";
-  const title = document.createElement("span");
-  title.className = "list__title";
-  title.textContent = room.title;
-  const subtitle = document.createElement("span");
-  subtitle.className = "list__subtitle";
   const kind = KIND_LABELS[room.currentKind] ?? (room.currentKind ? t("kindVideo") : null);
-  subtitle.textContent = [
-    room.currentTitle ? `${kind ? `${kind} · ` : ""}${room.currentTitle}` : t("nothingPlaying"),
-  ].join("");
-  text.append(title, subtitle);
-  const count = document.createElement("span");
-  count.className = "list__count";
-  count.textContent = t("watchingCount", { count: room.memberCount });
-  if (room.visibility === "private") {
-    const lock = document.createElement("span");
-    lock.className = "list__lock";
-    lock.textContent = "🔒";
-    lock.setAttribute("aria-label", t("privateRoom"));
-    title.append(" ", lock);
-  }
-  button.append(avatarElement(room.host, "small"), text, count);
-  button.addEventListener("click", () => {
+  const playing = room.currentTitle ? `${kind ? `${kind} · ` : ""}${room.currentTitle}` : t("nothingPlaying");
+  const lock =
+    room.visibility === "private"
+      ? [" ", h("span", { class: "list__lock", "aria-label": t("privateRoom") }, "🔒")]
+      : null;
+  const onclick = () => {
     haptic("light");
     onOpen(room);
-  });
-  item.append(button);
-  return item;
+  };
+  return h(
+    "li",
+    {},
+    h(
+      "button",
+      { type: "button", class: "list__row", dataset: { roomCode: room.code }, onclick },
+      avatarElement(room.host, "small"),
+      h(
+        "span",
+        { class: "list__text" },
+        h("span", { class: "list__title" }, room.title, lock),
+        h("span", { class: "list__subtitle" }, playing),
+      ),
+      h("span", { class: "list__count" }, t("watchingCount", { count: room.memberCount })),
+    ),
+  );
+}
+
+/**
+ * Whether a public room is worth listing: someone is in it. Everyone left (the room stays open
+ * for the host's grace period): it is not shown as if people were watching.
+ */
+export function isOccupied(room) {
+  return room.memberCount > 0;
 }
 
 export class RoomsList {
@@ -108,7 +109,7 @@ export class RoomsList {
     try {
       const { rooms, total } = await this.api.get(`/api/rooms?${params}`);
       if (requestId !== this.requestId) return; // a newer search won
-      const rows = rooms.map((room) => roomRow(room, this.onOpen));
+      const rows = rooms.filter(isOccupied).map((room) => roomRow(room, this.onOpen));
       if (append) list.append(...rows);
       else list.replaceChildren(...rows);
       this.offset += rooms.length;

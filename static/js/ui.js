@@ -1,30 +1,29 @@
-// Small DOM helpers shared by the screens: avatars, times, toasts.
+// Small UI helpers shared by the screens: avatars, times, toasts, the clipboard.
+
+import { h } from "./dom.js";
 
 // Telegram-like avatar colours for users without a photo, picked by user id.
 export const AVATAR_COLORS = ["#e17076", "#faa774", "#a695e7", "#7bc862", "#6ec9cb", "#65aadd", "#ee7aae"];
 
-/** A round avatar (photo, else the initial on a colour); size "small" | "tiny". */
-export function avatarElement(user, size = "small") {
-  const avatar = document.createElement("span");
-  avatar.className = `avatar avatar--${size}`;
-  avatar.setAttribute("aria-hidden", "true");
+/** Fill `avatar` with `user`'s photo, else the initial of the name on a colour. */
+export function fillAvatar(avatar, user) {
   const name = user?.displayName ?? "?";
-  const initial = document.createElement("span");
-  initial.className = "avatar__initial";
-  initial.textContent = Array.from(name.trim())[0]?.toUpperCase() ?? "?";
   avatar.style.setProperty("--avatar-color", AVATAR_COLORS[Math.abs(user?.id ?? 0) % AVATAR_COLORS.length]);
-  avatar.append(initial);
+  const initial = h("span", { class: "avatar__initial" }, Array.from(name.trim())[0]?.toUpperCase() ?? "?");
+  avatar.replaceChildren(initial);
   if (user?.photoUrl) {
-    const photo = document.createElement("img");
-    photo.className = "avatar__photo";
-    photo.alt = "";
-    photo.referrerPolicy = "no-referrer";
-    photo.loading = "lazy";
+    // Should the photo fail, the initial shows instead.
+    const photo = h("img", { class: "avatar__photo", alt: "", referrerPolicy: "no-referrer", loading: "lazy" });
     photo.addEventListener("error", () => photo.remove());
     photo.src = user.photoUrl;
     avatar.append(photo);
   }
   return avatar;
+}
+
+/** A round avatar (photo, else the initial on a colour); size "small" | "tiny". */
+export function avatarElement(user, size = "small") {
+  return fillAvatar(h("span", { class: `avatar avatar--${size}`, "aria-hidden": "true" }), user);
 }
 
 /** 75.4 → "1:15", 3723 → "1:02:03". */
@@ -46,7 +45,7 @@ export function formatClock(iso, locale) {
 
 let toastTimer = null;
 
-/** A short message at the bottom of the screen. */
+/** A short message at the top of the screen, over the player rather than the controls. */
 export function toast(text, { element = document.getElementById("toast"), ms = 2200 } = {}) {
   if (!element) return;
   element.textContent = text;
@@ -63,11 +62,7 @@ export async function copyText(text) {
     await navigator.clipboard.writeText(text);
     return true;
   } catch {
-    const area = document.createElement("textarea");
-    area.value = text;
-    area.setAttribute("readonly", "");
-    area.style.position = "fixed";
-    area.style.opacity = "0";
+    const area = h("textarea", { value: text, readonly: true, style: { position: "fixed", opacity: "0" } });
     document.body.append(area);
     area.select();
     let ok = false;

@@ -96,7 +96,7 @@ async def open_room(
 
 
 def player_errors(page: Page) -> list[str]:
-    """What the room page logged about a player that could not play (each shown as a toast)."""
+    """What the room page logged about a player that could not play (each shown in the player)."""
     return [text for text in CONSOLE[page] if "cannot play" in text]
 
 
@@ -331,7 +331,7 @@ async def test_youtube_embedding_refused_shows_a_message(
     page = await open_room(
         new_page, server, anna, room["code"], clip_url, errors={EMBED_FORBIDDEN_ID: 150}
     )
-    await expect(page.locator("#toast")).to_have_text(
+    await expect(page.locator("#player-error-text")).to_have_text(
         "The owner of this video doesn't allow playing it outside YouTube."
     )
     assert any("YouTube error 150" in text for text in player_errors(page))

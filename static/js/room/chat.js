@@ -1,12 +1,14 @@
 // The room chat: a message list (text, and system lines like "joined" or "now playing") and
 // the composer. Sending goes through `send(text)`, which returns a promise of the message;
-// deleting through `remove(messageId)`, offered where `canDelete(authorId)` says so (one's own;
-// the host anyone's, a moderator members'); a deleted message stays as a tombstone.
+// deleting through `remove(messageId)`, offered where `canDelete(message)` says so (one's own;
+// others' and system lines as the room's permissions allow); a deleted message stays as a
+// tombstone.
 
-import { messageFor } from "./errors.js";
-import { config, t } from "./i18n.js";
-import { confirmAction, haptic } from "./telegram.js";
-import { avatarElement, formatClock, toast } from "./ui.js";
+import { h } from "../dom.js";
+import { messageFor } from "../errors.js";
+import { config, t } from "../i18n.js";
+import { confirmAction, haptic } from "../telegram.js";
+import { avatarElement, formatClock, toast } from "../ui.js";
 
 const MAX_MESSAGES = 200;
 const TRASH_ICON =
@@ -43,6 +45,7 @@ export class ChatView {
     this.canDelete = canDelete;
     this.me = me;
     this.ids = new Set();
+    this.messages = new Map(); // id → message shown, for the permission checks
     this.form.addEventListener("submit", (event) => {
       event.preventDefault();
       this.submit();
@@ -51,6 +54,7 @@ export class ChatView {
 
   reset(messages) {
     this.ids.clear();
+    this.messages.clear();
     this.list.replaceChildren();
     for (const message of messages) this.add(message, { scroll: false });
     this.scrollToEnd();
@@ -59,9 +63,12 @@ export class ChatView {
   add(message, { scroll = true } = {}) {
     if (this.ids.has(message.id)) return; // our own message arrives by ack and by broadcast
     this.ids.add(message.id);
+    this.messages.set(message.id, message);
     this.list.append(this.render(message));
     while (this.list.children.length > MAX_MESSAGES) {
-      this.ids.delete(Number(this.list.firstElementChild.dataset.id));
+      const id = Number(this.list.firstElementChild.dataset.id);
+      this.ids.delete(id);
+      this.messages.delete(id);
       this.list.firstElementChild.remove();
     }
     if (scroll) this.scrollToEnd();
@@ -72,7 +79,7 @@ export class ChatView {
     if (!item) return;
     item.querySelector(".chat__delete")?.remove();
     if (item.classList.contains("chat__system")) {
-      item.textContent = t("chatDeleted");
+      item.querySelector(".chat__system-text").textContent = t("chatDeleted");
       return;
     }
     item.classList.add("chat__message--deleted");
@@ -83,7 +90,8 @@ export class ChatView {
   /** Show the delete buttons where the user may delete (after a role change). */
   updatePermissions() {
     for (const button of this.list.querySelectorAll(".chat__delete")) {
-      button.hidden = !this.canDelete(Number(button.closest("li").dataset.userId));
+      const message = this.messages.get(Number(button.closest("li").dataset.id));
+      button.hidden = !message || !this.canDelete(message);
     }
   }
 
@@ -103,48 +111,48 @@ export class ChatView {
   }
 
   render(message) {
-    const item = document.createElement("li");
-    item.dataset.id = String(message.id);
+    const id = String(message.id);
     if (message.kind !== "text") {
-      item.className = "chat__system";
-      item.textContent = systemText(message);
-      return item;
+      return h(
+        "li",
+        { class: "chat__system", dataset: { id } },
+        h("span", { class: "chat__system-text" }, message.deleted ? t("chatDeleted") : systemText(message)),
+        message.deleted ? null : this.deleteButton(message),
+      );
     }
     const mine = message.user?.id === this.me.id;
-    item.className = `chat__message${mine ? " chat__message--mine" : ""}`;
-    if (message.user) item.dataset.userId = String(message.user.id);
-    if (!mine) item.append(avatarElement(message.user, "tiny"));
-    const bubble = document.createElement("div");
-    bubble.className = "chat__bubble";
-    if (!mine) {
-      const author = document.createElement("span");
-      author.className = "chat__author";
-      author.textContent = message.user?.displayName ?? "";
-      bubble.append(author);
-    }
-    const text = document.createElement("span");
-    text.className = "chat__text";
-    text.textContent = message.deleted ? t("chatDeleted") : message.text;
-    const time = document.createElement("time");
-    time.className = "chat__time";
-    time.dateTime = message.createdAt;
-    time.textContent = formatClock(message.createdAt, config.locale);
-    bubble.append(text, time);
-    item.append(bubble);
-    if (message.deleted) item.classList.add("chat__message--deleted");
-    else item.append(this.deleteButton(message));
-    return item;
+    return h(
+      "li",
+      {
+        class: `chat__message${mine ? " chat__message--mine" : ""}${message.deleted ? " chat__message--deleted" : ""}`,
+        dataset: { id, ...(message.user ? { userId: String(message.user.id) } : {}) },
+      },
+      mine ? null : avatarElement(message.user, "tiny"),
+      h(
+        "div",
+        { class: "chat__bubble" },
+        mine ? null : h("span", { class: "chat__author" }, message.user?.displayName ?? ""),
+        h("span", { class: "chat__text" }, message.deleted ? t("chatDeleted") : message.text),
+        h(
+          "time",
+          { class: "chat__time", dateTime: message.createdAt },
+          formatClock(message.createdAt, config.locale),
+        ),
+      ),
+      message.deleted ? null : this.deleteButton(message),
+    );
   }
 
   deleteButton(message) {
-    const button = document.createElement("button");
-    button.type = "button";
-    button.className = "icon-button icon-button--small chat__delete";
-    button.setAttribute("aria-label", t("deleteMessage"));
-    button.title = t("deleteMessage");
-    button.hidden = !this.canDelete(message.user?.id);
+    const button = h("button", {
+      type: "button",
+      class: "icon-button icon-button--small chat__delete",
+      "aria-label": t("deleteMessage"),
+      title: t("deleteMessage"),
+      hidden: !this.canDelete(message),
+      onclick: () => this.deleteMessage(message.id),
+    });
     button.innerHTML = TRASH_ICON; // a constant, never user text
-    button.addEventListener("click", () => this.deleteMessage(message.id));
     return button;
   }
 
