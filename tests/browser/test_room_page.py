@@ -10,6 +10,7 @@ import aiohttp
 import pytest
 from playwright.async_api import Page, Request, expect
 
+from composition import Server
 from tests.browser.conftest import PageFactory, screenshot
 from tests.browser.test_rooms import (  # noqa: F401 (fixtures)
     browser,
@@ -20,7 +21,6 @@ from tests.browser.test_rooms import (  # noqa: F401 (fixtures)
     write_clip,
 )
 from tests.conftest import Account, SioFactory, register
-from webapp.server import Server
 
 pytestmark = pytest.mark.browser
 

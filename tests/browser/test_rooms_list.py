@@ -7,10 +7,10 @@ import aiohttp
 import pytest
 from playwright.async_api import expect
 
+from composition import Server
 from tests.browser.conftest import PageFactory, screenshot
 from tests.browser.test_rooms import create_room, signed_in
 from tests.conftest import register
-from webapp.server import Server
 
 pytestmark = pytest.mark.browser
 
