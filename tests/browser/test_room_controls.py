@@ -237,9 +237,13 @@ async def test_back_link_unwatches_without_leaving_the_room(
     assert asyncio.get_running_loop().time() - started < 1.0  # never waits for the ack
     assert "/app/room/" not in page.url
     await sent(frames, [{"roomId": room["id"]}])
-    # Still a member for now: the room is among Boris's rooms...
+    # Still in the room: it is among Boris's rooms, and the host still sees him after the
+    # grace period (going back to the list is not leaving)...
     await expect(page.locator("#my-rooms")).to_contain_text("Lobby")
-    # ...but no longer watching: after the grace period he is gone from the host's list.
+    await asyncio.sleep(3)
+    await expect(host.locator("#people-count")).to_have_text("2")
+    # ...until he closes the app: then he is gone from the host's list after the grace.
+    await page.close()
     await expect(host.locator("#people-count")).to_have_text("1", timeout=8000)
 
 
