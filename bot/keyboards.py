@@ -13,7 +13,9 @@ from aiogram.types import (
 )
 from aiogram.utils.i18n import gettext as _
 
+from services.core import links
 from services.core.config import Settings
+from services.core.links import room_app_path
 
 
 def mini_app_url(settings: Settings, path: str = "/app") -> str:
@@ -38,9 +40,7 @@ def open_app_keyboard(settings: Settings) -> InlineKeyboardMarkup:
 
 def app_link(settings: Settings, bot_username: str) -> str:
     """A t.me link that opens the Mini App from anywhere (groups, channels, shared messages)."""
-    if settings.mini_app_short_name:
-        return f"https://t.me/{bot_username}/{settings.mini_app_short_name}"
-    return f"https://t.me/{bot_username}?startapp"  # the bot's main Mini App
+    return links.app_link(bot_username, settings.mini_app_short_name)
 
 
 async def open_app_keyboard_for(bot: Bot, chat: Chat, settings: Settings) -> InlineKeyboardMarkup:
@@ -82,25 +82,11 @@ def language_keyboard(current: str) -> InlineKeyboardMarkup:
 # --------------------------------------------------------------------------- rooms
 
 
-def room_app_path(code: str, invite_code: str | None = None) -> str:
-    """The Mini App page of a room (``?invite=`` lets a private room's guest in)."""
-    path = f"/app/room/{code}"
-    return f"{path}?invite={invite_code}" if invite_code else path
-
-
-def room_start_param(code: str, invite_code: str | None = None) -> str:
-    """``room_<code>`` or ``room_<code>_<inviteCode>`` (≤ 64 chars of ``A-Za-z0-9_-``)."""
-    return f"room_{code}_{invite_code}" if invite_code else f"room_{code}"
-
-
 def room_link(
     settings: Settings, bot_username: str, code: str, invite_code: str | None = None
 ) -> str:
     """A t.me link opening the room in the Mini App from any chat (groups, inline results)."""
-    param = room_start_param(code, invite_code)
-    if settings.mini_app_short_name:
-        return f"https://t.me/{bot_username}/{settings.mini_app_short_name}?startapp={param}"
-    return f"https://t.me/{bot_username}?startapp={param}"
+    return links.room_link(bot_username, settings.mini_app_short_name, code, invite_code)
 
 
 def open_room_keyboard(

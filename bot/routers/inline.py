@@ -13,9 +13,7 @@ from __future__ import annotations
 import hashlib
 import html
 import logging
-import re
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
 from aiogram import Bot, Router
 from aiogram.types import (
@@ -26,13 +24,13 @@ from aiogram.types import (
 from aiogram.utils.i18n import gettext as _
 
 from bot.keyboards import get_bot_username, room_link_keyboard
-from bot.routers.rooms import ROOM_CODE_RE
 from models.rooms import Room, Visibility
 from models.users import User
 from services.core.config import Settings
 from services.core.context import Services
-from services.core.errors import AppError, NotFound, RateLimited
-from services.rooms.access import access_room, get_active_member
+from services.core.errors import AppError, Forbidden, NotFound, RateLimited
+from services.core.links import parse_room_reference
+from services.rooms.access import access_room_to_share
 from services.rooms.media import parse_media_url
 from services.rooms.membership import do_create_room, get_user_rooms
 
@@ -42,33 +40,20 @@ INLINE_ROOM_TTL = 3600.0
 """Seconds during which the same link from the same user reuses the room it created."""
 INLINE_CREATE_RATE = "10/10minutes"
 RESULTS_MAX = 10
-_START_PARAM_RE = re.compile(r"^room_([A-Za-z0-9]+)(?:_([A-Za-z0-9_-]+))?$")
 
 
 def room_code_of(query: str) -> str | None:
     """A room code typed as ``CODE``, ``room_CODE`` or pasted as a t.me ``startapp`` link."""
-    text = query.strip()
-    if ROOM_CODE_RE.match(text):
-        return text
-    match = _START_PARAM_RE.match(text)
-    if match is None and "t.me/" in text:
-        params = parse_qs(urlsplit(text if "://" in text else "https://" + text).query)
-        param = (params.get("startapp") or params.get("start") or [""])[0]
-        match = _START_PARAM_RE.match(param)
-    if match is not None and ROOM_CODE_RE.match(match.group(1)):
-        return match.group(1)
-    return None
+    link = parse_room_reference(query)
+    return link.code if link is not None else None
 
 
 async def _visible_room(code: str, user: User) -> Room | None:
-    """An open room the user may share: public ones, and private ones they are in."""
+    """An open room the user may share (the one rule of ``services.rooms.access``)."""
     try:
-        room = await access_room(code)
-    except NotFound:
+        return await access_room_to_share(code, user=user)
+    except (NotFound, Forbidden):
         return None
-    if room.visibility == Visibility.PRIVATE and await get_active_member(room, user) is None:
-        return None
-    return room
 
 
 async def _room_for_link(services: Services, user: User, url: str) -> Room | None:

@@ -8,7 +8,6 @@ In a private chat the room opens through a ``web_app`` button; in a group (where
 from __future__ import annotations
 
 import html
-import re
 from typing import Any
 
 from aiogram import Bot, F, Router
@@ -29,16 +28,14 @@ from models.rooms import Room, Visibility
 from models.users import User
 from services.core.context import Services
 from services.core.errors import NotFound
+from services.core.links import parse_room_param
 from services.rooms.access import access_room
 from services.rooms.membership import (
-    CODE_ALPHABET,
-    CODE_LENGTH,
     do_create_room,
     do_join_room,
     get_user_rooms,
 )
 
-ROOM_CODE_RE = re.compile(f"^[{CODE_ALPHABET}]{{{CODE_LENGTH}}}$")
 ROOMS_SHOWN = 10
 
 
@@ -122,15 +119,15 @@ async def room_link(message: Message, user: User, argument: str, data: dict[str,
     """``/start room_<code>`` or ``room_<code>_<inviteCode>``: join and offer the room."""
     services: Services = data["services"]
     settings = services.settings
-    code, _sep, invite_code = argument.partition("_")
-    if not ROOM_CODE_RE.match(code):
+    link = parse_room_param(f"room_{argument}")
+    if link is None:
         await message.answer(
             _("That link is not valid or has expired. Here is the app instead."),
             reply_markup=open_app_keyboard(settings),
         )
         return
     try:
-        room = await access_room(code)
+        room = await access_room(link.code)
     except NotFound:
         await message.answer(
             _("This room does not exist or has been closed."),
@@ -138,7 +135,7 @@ async def room_link(message: Message, user: User, argument: str, data: dict[str,
         )
         return
     # Private rooms, bans and the size limit are checked here; errors → the error router.
-    await do_join_room(services, room=room, acting_user=user, invite_code=invite_code or None)
+    await do_join_room(services, room=room, acting_user=user, invite_code=link.invite_code)
     private = room.visibility == Visibility.PRIVATE
     await message.answer(
         _("You are in <b>{title}</b>. Tap the button to watch.").format(

@@ -163,6 +163,15 @@ async def access_room_as_viewer(
     raise Forbidden(N_("This room is private. Ask for an invite."), reason="private")
 
 
+async def access_room_to_share(room_ref: int | str, *, user: User) -> Room:
+    """A room ``user`` may share (inline mode, ``WebApp.shareMessage``): any open public room;
+    a private one only while they are in it, since its link carries the invite code."""
+    room = await access_room(room_ref)
+    if room.visibility == Visibility.PRIVATE:
+        await access_member(room, user)
+    return room
+
+
 async def access_room_as_member(room_ref: int | str, *, user: User) -> Room:
     """A room the user is in now, for member-only reads (history, reactions)."""
     room = await access_room(room_ref)

@@ -5,7 +5,6 @@ a transaction and domain events are published after it commits."""
 from __future__ import annotations
 
 import secrets
-import string
 from dataclasses import dataclass
 
 from tortoise.exceptions import IntegrityError
@@ -18,10 +17,12 @@ from services.accounts.users import user_payload
 from services.core.context import Services
 from services.core.errors import N_, Conflict, Forbidden, NotFound, RoomFull, ValidationError
 from services.core.events import Event
+from services.core.links import ROOM_CODE_ALPHABET, ROOM_CODE_LENGTH
 from services.rooms.access import (
     MAX_ID,
     Action,
     access_member,
+    access_room_to_share,
     check_choice,
     check_id,
     check_permission,
@@ -33,8 +34,8 @@ from services.rooms.access import (
 from services.rooms.media import parse_media_url
 from services.rooms.payloads import member_payload
 
-CODE_ALPHABET = "".join(c for c in string.ascii_letters + string.digits if c not in "0OIl1")
-CODE_LENGTH = 8
+CODE_ALPHABET = ROOM_CODE_ALPHABET
+CODE_LENGTH = ROOM_CODE_LENGTH
 MAX_TITLE = 100
 SUBSCRIBER_CACHE_TTL = 600.0
 
@@ -377,7 +378,7 @@ SHARE_RATE = "20/minute"
 
 async def do_prepare_share(services: Services, *, room: Room, acting_user: User) -> str:
     """A prepared Telegram message inviting to the room (``WebApp.shareMessage`` sends it)."""
-    await access_member(room, acting_user)
+    room = await access_room_to_share(room.id, user=acting_user)
     if services.share_preparer is None or acting_user.telegram_id is None:
         raise ValidationError(
             N_("Sharing to Telegram chats works inside Telegram only. Copy the link instead."),

@@ -5,7 +5,8 @@
 import { config } from "./i18n.js";
 
 const ROOM_PATH = /^\/app\/room\/([A-Za-z0-9]+)\/?$/;
-const START_PARAM = /^room_([A-Za-z0-9]{8})(?:_([A-Za-z0-9_-]+))?$/;
+// Room codes have no "_" (services/core/links.py): the first one after the code starts the invite.
+const START_PARAM = /^room_([A-Za-z0-9]+)(?:_([A-Za-z0-9_-]+))?$/;
 
 /** Parse a start_param "room_<code>" or "room_<code>_<invite>" (invite codes may contain "_"). */
 export function parseRoomStartParam(param) {
