@@ -8,7 +8,7 @@ import logging
 import signal
 import sys
 
-from services.core.config import SettingsError, load_settings
+from services.core.config import SettingsError, StartupError, load_settings
 
 
 def main() -> int:
@@ -22,6 +22,7 @@ def main() -> int:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     logging.getLogger("aiogram.event").setLevel(logging.WARNING)
+    logging.getLogger("tortoise").setLevel(logging.WARNING)
     return asyncio.run(_serve(settings))
 
 
@@ -33,7 +34,11 @@ async def _serve(settings: object) -> int:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    await server.start()
+    try:
+        await server.start()
+    except StartupError as exc:
+        print(f"vmeste: {exc}", file=sys.stderr)
+        return 2
     _tune_gc()
     await stop.wait()
     logging.getLogger("vmeste").info("shutting down")

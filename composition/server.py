@@ -20,7 +20,7 @@ from aiohttp import web
 
 from bot.setup import configure_bot
 from composition.wiring import assemble
-from services.core.config import Settings
+from services.core.config import Settings, StartupError
 from services.core.context import Services
 from services.core.db import start_database, stop_database
 from services.rooms.presence import start_heartbeat, stop_heartbeat
@@ -63,7 +63,7 @@ class Server:
             await self.run(self._start())
         except BaseException:
             # Close what did start (DB threads, sockets) so a failed start leaves nothing behind.
-            await self.run(self._stop())
+            await self.run(self._stop(started=False))
             raise
 
     async def stop(self) -> None:
@@ -86,7 +86,13 @@ class Server:
         )
         await self._runner.setup()
         self._site = web.TCPSite(self._runner, settings.host, settings.port)
-        await self._site.start()
+        try:
+            await self._site.start()
+        except OSError as exc:
+            reason = exc.strerror or str(exc)
+            raise StartupError(
+                f"cannot listen on {settings.host}:{settings.port}: {reason}"
+            ) from exc
         server = self._site._server
         sockets = getattr(server, "sockets", None) or []
         self.port = sockets[0].getsockname()[1] if sockets else settings.port
@@ -143,7 +149,7 @@ class Server:
                 await self.dispatcher.stop_polling()
                 return
 
-    async def _stop(self) -> None:
+    async def _stop(self, *, started: bool = True) -> None:
         if self._bot_task is not None:
             if self.dispatcher is not None and self.dispatcher._running_lock.locked():
                 await self.dispatcher.stop_polling()
@@ -157,7 +163,8 @@ class Server:
             await stop_heartbeat(self.services)
             await self.services.close()
         await stop_database()
-        log.info("stopped")
+        if started:
+            log.info("stopped")
 
 
 async def _retry(call: Callable[[], Awaitable[None]], what: str) -> None:

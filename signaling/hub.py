@@ -17,9 +17,12 @@ import socketio
 from aiohttp import WSCloseCode
 
 from services.accounts.auth import access_user_by_token
+from services.accounts.users import pick_language
 from services.core.context import Services
-from services.core.errors import AppError, Unauthorized
+from services.core.errors import N_, AppError, Unauthorized
 from services.core.events import Event
+from services.core.i18n import error_body, load_translations, negotiate
+from services.core.languages import DEFAULT_LANGUAGE
 from signaling import chat, clock, rooms
 from signaling.manager import (
     FrameOnceManager,
@@ -67,6 +70,8 @@ def user_room(user_id: int) -> str:
 class Hub:
     def __init__(self, services: Services) -> None:
         self.services = services
+        #: Error messages go out in the user's language (stored in the session at connect).
+        self.translations = load_translations()
         self._disconnect_hooks: list[DisconnectHook] = []
         self._after_emit: dict[str, list[EventHook]] = {}
         self._ordered: dict[str, asyncio.Lock] = {}
@@ -93,15 +98,19 @@ class Hub:
 
     async def _connect(self, sid: str, environ: dict[str, Any], auth: Any = None) -> None:
         token = auth.get("token") if isinstance(auth, dict) else None
+        accept = environ.get("HTTP_ACCEPT_LANGUAGE") if isinstance(environ, dict) else None
+        refused_in = self.translations[negotiate(None, accept)]
         if not isinstance(token, str) or not token:
-            error = Unauthorized("A token is required in auth.token.")
-            raise socketio.exceptions.ConnectionRefusedError(error.message, error.to_dict())
+            error = Unauthorized(N_("A token is required in auth.token."))
+            body = error_body(error, refused_in)
+            raise socketio.exceptions.ConnectionRefusedError(body["message"], body)
         try:
             user = await access_user_by_token(self.services, token)
         except Unauthorized as exc:
             # The JS client sees err.message and err.data ({code, message}).
-            raise socketio.exceptions.ConnectionRefusedError(exc.message, exc.to_dict()) from None
-        await self.sio.save_session(sid, {"user_id": user.id})
+            body = error_body(exc, refused_in)
+            raise socketio.exceptions.ConnectionRefusedError(body["message"], body) from None
+        await self.sio.save_session(sid, {"user_id": user.id, "lang": pick_language(user)})
         await self.sio.enter_room(sid, user_room(user.id))
         if isinstance(environ, dict):
             _trim_environ(environ)
@@ -113,6 +122,10 @@ class Hub:
                 await hook(sid)
             except Exception:
                 log.exception("disconnect hook failed for %s", sid)
+
+    async def _error_body(self, sid: str, exc: AppError) -> dict[str, Any]:
+        session = await self.sio.get_session(sid)
+        return error_body(exc, self.translations[session.get("lang", DEFAULT_LANGUAGE)])
 
     def on_disconnect(self, hook: DisconnectHook) -> None:
         """Run ``hook(sid)`` when a socket disconnects (its session is still readable)."""
@@ -139,7 +152,7 @@ class Hub:
                 try:
                     result = await fn(self, sid, data)
                 except AppError as exc:
-                    return {"ok": False, "error": exc.to_dict()}
+                    return {"ok": False, "error": await self._error_body(sid, exc)}
                 except Exception:
                     log.exception("socket event %s failed", name)
                     return {

@@ -93,3 +93,39 @@ async def test_web_only_start_serves_and_stops_cleanly_on_sigterm(tmp_path: Path
     assert "the bot is off" in log
     assert "Traceback" not in log
     assert "stopped" in log
+
+
+async def test_a_malformed_rate_stops_the_start_not_the_first_sign_in(tmp_path: Path) -> None:
+    process = await _run(tmp_path, AUTH_RATE_IP="lots")
+    _, err = await asyncio.wait_for(process.communicate(), 30)
+    lines = err.decode().strip().splitlines()
+    assert process.returncode == 2
+    assert len(lines) == 1
+    assert "AUTH_RATE_IP" in lines[0]
+
+
+async def test_a_busy_port_is_one_line_naming_it(tmp_path: Path) -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        process = await _run(tmp_path, PORT=str(port), JWT_SECRET="x" * 40)
+        _, err = await asyncio.wait_for(process.communicate(), 30)
+    log = err.decode()
+    assert process.returncode == 2, log
+    assert "Traceback" not in log
+    (line,) = [line for line in log.splitlines() if line.startswith("vmeste:")]
+    assert f"cannot listen on 127.0.0.1:{port}" in line
+    assert "address already in use" in line
+
+
+async def test_an_unreachable_database_is_one_line_without_its_password(tmp_path: Path) -> None:
+    url = f"postgres://postgres:hunter2@127.0.0.1:{_free_port()}/nowhere"
+    process = await _run(tmp_path, DATABASE_URL=url, JWT_SECRET="x" * 40)
+    _, err = await asyncio.wait_for(process.communicate(), 30)
+    log = err.decode()
+    assert process.returncode == 2, log
+    assert "Traceback" not in log
+    assert "hunter2" not in log
+    (line,) = [line for line in log.splitlines() if line.startswith("vmeste:")]
+    assert "cannot use the database postgres://postgres:***@127.0.0.1" in line

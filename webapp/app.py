@@ -15,7 +15,7 @@ from aiohttp.web_request import BaseRequest
 from aiohttp.web_response import StreamResponse
 
 from services.core.context import Services
-from webapp.i18n import load_translations
+from services.core.i18n import load_translations
 from webapp.keys import BOT_ENABLED, BOT_INFO, SERVICES, TRANSLATIONS
 from webapp.middlewares import edge_middleware
 from webapp.routes import setup_routes

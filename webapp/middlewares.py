@@ -9,8 +9,11 @@ from typing import Any
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
+from services.accounts.users import pick_language
 from services.core.errors import AppError, PayloadTooLarge, RateLimited, Unauthorized
-from webapp.keys import SERVICES
+from services.core.i18n import error_body, negotiate
+from webapp.http import REQUESTER
+from webapp.keys import SERVICES, TRANSLATIONS
 
 log = logging.getLogger(__name__)
 
@@ -29,8 +32,18 @@ def _is_api(request: web.Request) -> bool:
     return request.path == "/api" or request.path.startswith("/api/")
 
 
-def _app_error_response(exc: AppError) -> web.Response:
-    response = web.json_response({"error": exc.to_dict()}, status=exc.http_status)
+def _language(request: web.Request) -> str:
+    """The signed-in user's language when the view resolved them, else ``?lang=`` or the
+    browser's Accept-Language."""
+    user = request.get(REQUESTER)
+    if user is not None:
+        return pick_language(user)
+    return negotiate(request.query.get("lang"), request.headers.get("Accept-Language"))
+
+
+def _app_error_response(request: web.Request, exc: AppError) -> web.Response:
+    translations = request.app[TRANSLATIONS][_language(request)]
+    response = web.json_response({"error": error_body(exc, translations)}, status=exc.http_status)
     if isinstance(exc, RateLimited):
         response.headers["Retry-After"] = str(exc.retry_after)
     elif isinstance(exc, Unauthorized):
@@ -72,10 +85,10 @@ async def _guarded(request: web.Request, handler: Handler) -> web.StreamResponse
     try:
         response = await handler(request)
     except AppError as exc:
-        response = _app_error_response(exc)
+        response = _app_error_response(request, exc)
     except web.HTTPRequestEntityTooLarge:
         error = PayloadTooLarge(limit=request.app[SERVICES].settings.max_body_bytes)
-        response = _app_error_response(error)
+        response = _app_error_response(request, error)
     except web.HTTPException as exc:
         if not _is_api(request) or exc.status < 400:
             raise

@@ -11,9 +11,8 @@ from tortoise.expressions import Q
 
 from models.users import User
 from services.core.errors import N_, NotFound, ValidationError
+from services.core.languages import DEFAULT_LANGUAGE, SUPPORTED_LANGUAGES
 
-SUPPORTED_LANGUAGES = ("ru", "en")
-DEFAULT_LANGUAGE = "en"
 USERNAME_RE = re.compile(r"^[a-z0-9_]{3,32}$")
 SEARCH_LIMIT = 20
 CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")

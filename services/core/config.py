@@ -11,6 +11,7 @@ import secrets
 from pathlib import Path
 from typing import Annotated, Literal
 
+from limits import parse as parse_rate
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
@@ -20,6 +21,16 @@ IntCsv = Annotated[list[int], NoDecode]
 
 class SettingsError(Exception):
     """A setting is missing or malformed; the message names the variable."""
+
+
+class StartupError(Exception):
+    """The app cannot start for a reason outside it (the database is unreachable, the address
+    cannot be bound); ``python -m bot`` prints the message as one line."""
+
+
+def redact_url(url: str) -> str:
+    """``url`` without its password (for messages and logs)."""
+    return re.sub(r"(://[^:/@]+):[^@/]*@", r"\1:***@", url)
 
 
 def _split_csv(value: object) -> object:
@@ -81,6 +92,16 @@ class Settings(BaseSettings):
     subscriber_channel_id: str | None = None
 
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+    @field_validator("auth_rate_ip", "auth_rate_account", "auth_rate_telegram")
+    @classmethod
+    def _rate(cls, value: str) -> str:
+        # Checked now, not at the first sign-in (which would answer 500 for every request).
+        try:
+            parse_rate(value)
+        except ValueError:
+            raise ValueError("expected a rate such as 20/minute or 5/10seconds") from None
+        return value
 
     @field_validator("webhook_secret")
     @classmethod

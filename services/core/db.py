@@ -15,6 +15,7 @@ from tortoise.backends.base.executor import EXECUTOR_CACHE
 from tortoise.migrations.api import migrate
 
 from models import MODEL_MODULES
+from services.core.config import StartupError, redact_url
 
 log = logging.getLogger(__name__)
 
@@ -51,9 +52,16 @@ async def start_database(database_url: str) -> None:
     # Tortoise caches generated SQL per connection *name*; a second server in the same process
     # on another database kind ("default" on SQLite, then on PostgreSQL) must not reuse it.
     EXECUTOR_CACHE.clear()
-    await _migrate_exclusively(config, database_url)
-    await Tortoise.init(config=config)
-    await connections.get("default").execute_query("SELECT 1")
+    try:
+        await _migrate_exclusively(config, database_url)
+        await Tortoise.init(config=config)
+        await connections.get("default").execute_query("SELECT 1")
+    except Exception as exc:
+        log.debug("database start failed", exc_info=True)
+        reason = str(exc).strip() or type(exc).__name__
+        raise StartupError(
+            f"cannot use the database {redact_url(database_url)}: {reason}"
+        ) from exc
 
 
 MIGRATION_LOCK_ID = 7_150_001

@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, StringConstraints
+from pydantic import AliasChoices, Field, StringConstraints
 
 from services.accounts.contract import User
 from services.core.contract import MAX_ID, Ack, Body, Model, SocketEvent
@@ -141,7 +141,8 @@ class JoinBody(Body):
 
 
 class UserIdBody(Body):
-    user_id: Id = Field(alias="user_id")
+    # camelCase like every other field; the snake_case spelling of early clients still reads.
+    user_id: Id = Field(validation_alias=AliasChoices("userId", "user_id"))
 
 
 class SettingsBody(Body):

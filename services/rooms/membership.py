@@ -330,9 +330,9 @@ async def do_invite(
     """Invite someone: the bot messages them and, if they are online, the app shows it."""
     member = await access_member(room, acting_user)
     check_permission(room, member, Action.INVITE)
-    check_id(invitee_id, field="user_id")
+    check_id(invitee_id, field="userId")
     if invitee_id == acting_user.id:
-        raise ValidationError(field="user_id", reason="cannot invite yourself")
+        raise ValidationError(field="userId", reason="cannot invite yourself")
     invitee = await User.get_or_none(id=invitee_id)
     if invitee is None:
         raise NotFound(N_("User not found."))

@@ -32,7 +32,7 @@ async def do_kick(services: Services, *, room: Room, acting_user: User, target_i
     """Remove someone for good: they cannot rejoin this room."""
     member = await access_member(room, acting_user)
     check_permission(room, member, Action.KICK)
-    check_id(target_id, field="user_id")
+    check_id(target_id, field="userId")
     target = await RoomMember.get_or_none(room_id=room.id, user_id=target_id)
     if target is None or target.banned_at is not None:
         raise NotFound(N_("This person is not in the room."))
@@ -63,14 +63,14 @@ async def do_set_role(
 ) -> RoomMember:
     member = await access_member(room, acting_user)
     check_permission(room, member, Action.MODERATORS)
-    check_id(target_id, field="user_id")
+    check_id(target_id, field="userId")
     target = await RoomMember.get_or_none(
         room_id=room.id, user_id=target_id, left_at=None, banned_at=None
     )
     if target is None:
         raise NotFound(N_("This person is not in the room."))
     if target.role == Role.HOST:
-        raise ValidationError(field="user_id", reason="the host's role cannot change")
+        raise ValidationError(field="userId", reason="the host's role cannot change")
     target.role = Role.MODERATOR if moderator else Role.MEMBER
     await target.save(update_fields=["role"])
     await _publish_role(services, room, target_id, target.role)
@@ -80,9 +80,9 @@ async def do_set_role(
 async def do_handover(services: Services, *, room: Room, acting_user: User, target_id: int) -> Room:
     member = await access_member(room, acting_user)
     check_permission(room, member, Action.HANDOVER)
-    check_id(target_id, field="user_id")
+    check_id(target_id, field="userId")
     if target_id == acting_user.id:
-        raise ValidationError(field="user_id", reason="you are the host already")
+        raise ValidationError(field="userId", reason="you are the host already")
     target = await RoomMember.get_or_none(
         room_id=room.id, user_id=target_id, left_at=None, banned_at=None
     )

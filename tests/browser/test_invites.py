@@ -16,7 +16,7 @@ pytestmark = pytest.mark.browser
 
 async def invite(http: aiohttp.ClientSession, room: dict, host: Account, guest: Account) -> None:
     async with http.post(
-        f"/api/rooms/{room['id']}/invite", json={"user_id": guest.id}, headers=host.headers
+        f"/api/rooms/{room['id']}/invite", json={"userId": guest.id}, headers=host.headers
     ) as response:
         assert response.status == 200, await response.text()
 

@@ -406,11 +406,11 @@ async def test_private_room_lets_in_by_invite_or_code_only(
     expect(*await join(http, boris, room, inviteCode=5), 400, "validation_error")
 
     # An invite by user id lets in, and shows the room before joining.
-    assert await post(http, anna, room, "invite", {"user_id": boris.id}) == (200, {"ok": True})
+    assert await post(http, anna, room, "invite", {"userId": boris.id}) == (200, {"ok": True})
     assert (await get_room(http, boris, room["id"]))[0] == 200
     assert (await joined(http, boris, room))["myRole"] == "member"
     # A member may invite too.
-    assert (await post(http, boris, room, "invite", {"user_id": carl.id}))[0] == 200
+    assert (await post(http, boris, room, "invite", {"userId": carl.id}))[0] == 200
     await joined(http, carl, room)
     # The invite code lets in.
     assert (await joined(http, dora, room, inviteCode=room["inviteCode"]))["memberCount"] == 4
@@ -420,14 +420,14 @@ async def test_invite_checks_the_invitee(
     http: aiohttp.ClientSession, anna: Account, boris: Account
 ) -> None:
     room = await create_room(http, anna, visibility="private")
-    expect(*await post(http, anna, room, "invite", {"user_id": 999_999}), 404, "not_found")
-    expect(*await post(http, anna, room, "invite", {"user_id": anna.id}), 400, "validation_error")
-    expect(*await post(http, anna, room, "invite", {"user_id": 0}), 400, "validation_error")
-    expect(*await post(http, anna, room, "invite", {"user_id": "2"}), 400, "validation_error")
+    expect(*await post(http, anna, room, "invite", {"userId": 999_999}), 404, "not_found")
+    expect(*await post(http, anna, room, "invite", {"userId": anna.id}), 400, "validation_error")
+    expect(*await post(http, anna, room, "invite", {"userId": 0}), 400, "validation_error")
+    expect(*await post(http, anna, room, "invite", {"userId": "2"}), 400, "validation_error")
     expect(*await post(http, anna, room, "invite", {}), 400, "validation_error")
     # Outsiders cannot invite.
     carl = await register(http, "carl")
-    expect(*await post(http, boris, room, "invite", {"user_id": carl.id}), 403, "forbidden")
+    expect(*await post(http, boris, room, "invite", {"userId": carl.id}), 403, "forbidden")
 
 
 async def test_invite_notifies_the_invitee(
@@ -441,7 +441,7 @@ async def test_invite_notifies_the_invitee(
     assert server.services is not None
     server.services.events.subscribe("room:invited", capture)
     room = await create_room(http, anna, visibility="private")
-    await post(http, anna, room, "invite", {"user_id": boris.id})
+    await post(http, anna, room, "invite", {"userId": boris.id})
     [event] = events
     assert event.scope == f"user:{boris.id}"
     assert event.payload["roomCode"] == room["code"]
@@ -615,7 +615,7 @@ async def test_kick_rules(http: aiohttp.ClientSession, anna: Account, boris: Acc
     data = ok(await get_room(http, anna, room["id"]))
     assert carl.id not in [m["user"]["id"] for m in data["members"]]
     expect(*await join(http, carl, room, inviteCode=room["inviteCode"]), 403, "forbidden")
-    expect(*await post(http, anna, room, "invite", {"user_id": carl.id}), 403, "forbidden")
+    expect(*await post(http, anna, room, "invite", {"userId": carl.id}), 403, "forbidden")
     expect(*await get_room(http, carl, room["id"], invite=room["inviteCode"]), 403, "forbidden")
     expect(*await post(http, anna, room, f"kick/{carl.id}"), 404, "not_found")
     # The host kicks a moderator.
@@ -672,10 +672,10 @@ async def test_handover(http: aiohttp.ClientSession, anna: Account, boris: Accou
     room = await create_room(http, anna)
     for person in (boris, carl):
         await joined(http, person, room)
-    expect(*await post(http, boris, room, "handover", {"user_id": carl.id}), 403, "forbidden")
-    expect(*await post(http, anna, room, "handover", {"user_id": dora.id}), 404, "not_found")
-    expect(*await post(http, anna, room, "handover", {"user_id": anna.id}), 400, "validation_error")
-    status, data = await post(http, anna, room, "handover", {"user_id": boris.id})
+    expect(*await post(http, boris, room, "handover", {"userId": carl.id}), 403, "forbidden")
+    expect(*await post(http, anna, room, "handover", {"userId": dora.id}), 404, "not_found")
+    expect(*await post(http, anna, room, "handover", {"userId": anna.id}), 400, "validation_error")
+    status, data = await post(http, anna, room, "handover", {"userId": boris.id})
     assert status == 200, data
     assert data["room"]["host"]["id"] == boris.id
     assert data["room"]["myRole"] == "moderator"
@@ -686,7 +686,7 @@ async def test_handover(http: aiohttp.ClientSession, anna: Account, boris: Accou
     # The old host is a moderator now: no settings, no handover back; the new host rules.
     status, data = await call(http, "PATCH", f"/api/rooms/{room['id']}", anna, {"title": "Mine"})
     expect(status, data, 403, "forbidden")
-    expect(*await post(http, anna, room, "handover", {"user_id": anna.id}), 403, "forbidden")
+    expect(*await post(http, anna, room, "handover", {"userId": anna.id}), 403, "forbidden")
     expect(*await post(http, anna, room, f"kick/{boris.id}"), 403, "forbidden")
     assert (await post(http, boris, room, f"kick/{anna.id}"))[0] == 200
     # The new host's leaving now closes the room; the old host's would not have.

@@ -7,7 +7,7 @@ from typing import Any
 import aiohttp_jinja2
 from aiohttp import web
 
-from webapp.i18n import negotiate
+from services.core.i18n import negotiate
 from webapp.keys import BOT_INFO, SERVICES
 
 

@@ -80,7 +80,7 @@ export class Participants {
       actions.push(
         action(t("makeHost"), async () => {
           if (await confirmAction(t("makeHostConfirm", { name: user.displayName }))) {
-            view.rest("POST", `${base}/handover`, { user_id: user.id });
+            view.rest("POST", `${base}/handover`, { userId: user.id });
           }
         }),
       );

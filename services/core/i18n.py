@@ -1,14 +1,18 @@
-"""The gettext catalogue in ``locales/`` for the Mini App templates (the bot reads the same one)."""
+"""The gettext catalogue in ``locales/``: the Mini App's templates, and the domain errors the
+HTTP API and the Socket.IO hub answer with, in the user's language (the bot reads the same
+catalogue through aiogram's I18n)."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from babel.support import NullTranslations, Translations
 
-from services.accounts.users import DEFAULT_LANGUAGE, SUPPORTED_LANGUAGES
+from services.core.errors import AppError
+from services.core.languages import DEFAULT_LANGUAGE, SUPPORTED_LANGUAGES
 
-LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
+LOCALES_DIR = Path(__file__).resolve().parents[2] / "locales"
 DOMAIN = "messages"
 
 
@@ -40,3 +44,14 @@ def negotiate(query_lang: str | None, accept_language: str | None) -> str:
         if code in SUPPORTED_LANGUAGES:
             weighted.append((q, code))
     return max(weighted)[1] if weighted else DEFAULT_LANGUAGE
+
+
+def error_body(exc: AppError, translations: NullTranslations) -> dict[str, Any]:
+    """``exc`` as the wire's ``{code, message, details?}`` with its message translated (an
+    error whose template has no translation keeps the English text)."""
+    template = translations.gettext(exc.template)
+    try:
+        message = template.format(**exc.data)
+    except (KeyError, IndexError, ValueError):
+        message = exc.message
+    return exc.to_dict(message)
