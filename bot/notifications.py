@@ -32,12 +32,11 @@ from aiogram.utils.i18n import gettext as _
 
 from bot.keyboards import get_bot_username, open_room_keyboard, room_link_keyboard
 from models.rooms import Room
-from models.users import User
-from services.accounts.users import pick_language
+from services.accounts.users import get_user, pick_language
 from services.core.config import Settings
 from services.core.context import Services
 from services.core.events import Event
-from services.rooms.membership import count_members
+from services.rooms.membership import count_members, do_set_group_message, get_group_status_room
 
 log = logging.getLogger(__name__)
 
@@ -129,10 +128,9 @@ class Notifier:
         await self.services.state.set(_text_key(room.id), text, ttl=STATE_TTL)
 
     async def update_group_status(self, room_id: int) -> None:
-        room = await Room.get_or_none(id=room_id)
-        if room is None or room.chat_id is None or room.chat_message_id is None:
+        room = await get_group_status_room(room_id)
+        if room is None:
             return
-        await room.fetch_related("host")
         state = self.services.state
         # Stamp before the call: events arriving meanwhile schedule the next edit an interval on.
         await state.set(_at_key(room_id), str(time.time()), ttl=STATE_TTL)
@@ -160,11 +158,11 @@ class Notifier:
             if "message is not modified" not in exc.message:
                 # Deleted by an admin, or the chat is gone: stop editing it.
                 log.info("room %s: group status message gone: %s", room_id, exc.message)
-                await Room.filter(id=room_id).update(chat_message_id=None)
+                await do_set_group_message(room_id, None)
                 return
         except TelegramForbiddenError as exc:
             log.info("room %s: removed from the group: %s", room_id, exc.message)
-            await Room.filter(id=room_id).update(chat_message_id=None)
+            await do_set_group_message(room_id, None)
             return
         await state.set(_text_key(room_id), text, ttl=STATE_TTL)
 
@@ -180,7 +178,7 @@ class Notifier:
 
     async def send_invite(self, payload: dict[str, Any]) -> None:
         telegram_id = int(payload["inviteeTelegramId"])
-        invitee = await User.get_or_none(id=payload.get("inviteeId"))
+        invitee = await get_user(payload.get("inviteeId"))
         inviter = payload.get("from") or {}
         name = inviter.get("displayName") or inviter.get("username") or "Vmeste"
         with self.i18n.context(), self.i18n.use_locale(pick_language(invitee)):

@@ -13,12 +13,13 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from models.rooms import Room
 from models.users import User
+from services.accounts.users import get_user
 from services.core.errors import Forbidden, ValidationError
 from services.core.events import Event
 from services.rooms import contract as c
 from services.rooms import events as ev
 from services.rooms import playback, presence, queue
-from services.rooms.access import access_room, room_scope
+from services.rooms.access import access_room, get_room, room_scope
 from services.rooms.membership import do_leave_room
 from services.rooms.snapshot import get_room_snapshot
 from signaling.payloads import parse
@@ -38,7 +39,7 @@ async def room_actor(hub: Hub, sid: str, model: type[E], data: Any) -> tuple[E, 
     (chat events use it too)."""
     payload = parse(model, data)
     room = await access_room(payload.room_id)
-    user = await User.get_or_none(id=await hub.user_id(sid))
+    user = await get_user(await hub.user_id(sid))
     if user is None:
         raise Forbidden()
     return payload, user, room
@@ -226,13 +227,13 @@ def register(hub: Hub) -> None:
     async def on_user_out(event: Event) -> None:
         """Left or kicked: that user's sockets stop receiving the room's events."""
         room_id, user_id = event.payload["roomId"], event.payload["userId"]
-        room = await Room.get_or_none(id=room_id)
+        room = await get_room(room_id)
         if room is not None:
             sids = await presence.do_forget_user(services, room, user_id)
             await _leave_sio_room(hub, sids, room_id)
 
     async def on_room_closed(event: Event) -> None:
-        room = await Room.get_or_none(id=event.payload["roomId"])
+        room = await get_room(event.payload["roomId"])
         if room is not None:
             await presence.do_clear_room(services, room)
         await hub.sio.close_room(room_scope(event.payload["roomId"]))

@@ -10,7 +10,6 @@ rooms instead.
 
 from __future__ import annotations
 
-import hashlib
 import html
 import logging
 from typing import Any
@@ -32,13 +31,10 @@ from services.core.errors import AppError, Forbidden, NotFound, RateLimited
 from services.core.links import parse_room_reference
 from services.rooms.access import access_room_to_share
 from services.rooms.media import parse_media_url
-from services.rooms.membership import do_create_room, get_user_rooms
+from services.rooms.membership import do_create_room_for_link, get_user_rooms
 
 log = logging.getLogger(__name__)
 
-INLINE_ROOM_TTL = 3600.0
-"""Seconds during which the same link from the same user reuses the room it created."""
-INLINE_CREATE_RATE = "10/10minutes"
 RESULTS_MAX = 10
 
 
@@ -54,28 +50,6 @@ async def _visible_room(code: str, user: User) -> Room | None:
         return await access_room_to_share(code, user=user)
     except (NotFound, Forbidden):
         return None
-
-
-async def _room_for_link(services: Services, user: User, url: str) -> Room | None:
-    """The room this user's link made recently, or a new one (None while another is in flight)."""
-    digest = hashlib.sha256(url.encode()).hexdigest()[:24]
-    key = f"inline-room:{user.id}:{digest}"
-    state = services.state
-    known = await state.get(key)
-    if known is not None:
-        room = await Room.get_or_none(code=known, closed_at=None)
-        if room is not None:
-            return room
-    lock = f"inline-room-lock:{user.id}"
-    if not await state.set_if_absent(lock, "1", ttl=15):
-        return None  # the previous keystroke is still creating; the next query will find it
-    try:
-        await services.limiter.hit(INLINE_CREATE_RATE, "inline-room", str(user.id))
-        room = await do_create_room(services, acting_user=user, media_url=url)
-        await state.set(key, room.code, ttl=INLINE_ROOM_TTL)
-        return room
-    finally:
-        await state.delete(lock)
 
 
 def room_article(room: Room, settings: Settings, bot_username: str) -> InlineQueryResultArticle:
@@ -108,7 +82,7 @@ async def inline_query(
             rooms = [room] if room is not None else []
         else:
             source = parse_media_url(text)  # ValidationError while the link is incomplete
-            room = await _room_for_link(services, user, source.url)
+            room = await do_create_room_for_link(services, acting_user=user, url=source.url)
             rooms = [room] if room is not None else []
     except RateLimited:
         log.info("inline room creation rate-limited for user %s", user.id)

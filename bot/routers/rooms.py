@@ -24,7 +24,7 @@ from bot.keyboards import (
     room_app_path,
 )
 from bot.notifications import Notifier, group_status_message
-from models.rooms import Room, Visibility
+from models.rooms import Visibility
 from models.users import User
 from services.core.context import Services
 from services.core.errors import NotFound
@@ -33,6 +33,7 @@ from services.rooms.access import access_room
 from services.rooms.membership import (
     do_create_room,
     do_join_room,
+    do_set_group_message,
     get_user_rooms,
 )
 
@@ -83,7 +84,7 @@ async def watch_command(
     await room.refresh_from_db()  # the first queue item may have set what is playing
     text, markup = await group_status_message(room, settings, await get_bot_username(bot, bot_info))
     sent = await message.answer(text, reply_markup=markup)
-    await Room.filter(id=room.id).update(chat_message_id=sent.message_id)
+    await do_set_group_message(room.id, sent.message_id)
     if notifier is not None:
         await notifier.posted_group_status(room, text)
         # Someone may have joined before the message id was stored: catch up (no-op if not).

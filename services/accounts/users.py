@@ -83,6 +83,13 @@ async def do_upsert_telegram_user(profile: TelegramProfile) -> User:
     return user
 
 
+async def get_user(user_id: object) -> User | None:
+    """The user with this id, or None (an id from a token, a session or an event)."""
+    if isinstance(user_id, bool) or not isinstance(user_id, int):
+        return None
+    return await User.get_or_none(id=user_id)
+
+
 async def access_user(user_id: int) -> User:
     user = await User.get_or_none(id=user_id)
     if user is None:

@@ -120,6 +120,11 @@ def check_id(value: object, *, field: str) -> int:
     return value
 
 
+async def get_room(room_id: int) -> Room | None:
+    """The room with this id, open or closed, or None (for reactions to its events)."""
+    return await Room.get_or_none(id=room_id)
+
+
 async def access_room(room_ref: int | str, *, include_closed: bool = False) -> Room:
     """A room by numeric id or by code, or :class:`NotFound`."""
     room = None

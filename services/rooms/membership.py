@@ -4,6 +4,7 @@ a transaction and domain events are published after it commits."""
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 from dataclasses import dataclass
 
@@ -38,6 +39,9 @@ CODE_ALPHABET = ROOM_CODE_ALPHABET
 CODE_LENGTH = ROOM_CODE_LENGTH
 MAX_TITLE = 100
 SUBSCRIBER_CACHE_TTL = 600.0
+#: Seconds during which the same link from the same user reuses the room it created.
+INLINE_ROOM_TTL = 3600.0
+INLINE_CREATE_RATE = "10/10minutes"
 
 
 async def count_members(room: Room) -> int:
@@ -109,7 +113,6 @@ async def get_user_rooms(user: User) -> list[Room]:
     return sorted(rooms, key=lambda r: (r.host_id != user.id, -r.id))
 
 
-
 def check_title(title: str) -> str:
     if not isinstance(title, str):
         raise ValidationError(field="title", reason="must be a string")
@@ -179,6 +182,32 @@ async def do_create_room(
     return room
 
 
+async def do_create_room_for_link(
+    services: Services, *, acting_user: User, url: str
+) -> Room | None:
+    """A room for a link typed in inline mode, where every keystroke asks again: the room this
+    user's link made recently, or a new one (None while another is being made)."""
+    user = acting_user
+    digest = hashlib.sha256(url.encode()).hexdigest()[:24]
+    key = f"inline-room:{user.id}:{digest}"
+    state = services.state
+    known = await state.get(key)
+    if known is not None:
+        room = await Room.get_or_none(code=known, closed_at=None)
+        if room is not None:
+            return room
+    lock = f"inline-room-lock:{user.id}"
+    if not await state.set_if_absent(lock, "1", ttl=15):
+        return None  # the previous keystroke is still creating; the next query will find it
+    try:
+        await services.limiter.hit(INLINE_CREATE_RATE, "inline-room", str(user.id))
+        room = await do_create_room(services, acting_user=user, media_url=url)
+        await state.set(key, room.code, ttl=INLINE_ROOM_TTL)
+        return room
+    finally:
+        await state.delete(lock)
+
+
 async def do_join_room(
     services: Services, *, room: Room, acting_user: User, invite_code: str | None = None
 ) -> RoomMember:
@@ -241,9 +270,7 @@ async def do_join_room(
         )
     )
     # A first-time (or returning after leaving) member: the chat says so.
-    await services.events.publish(
-        Event("member:joined", {"room": room, "user": acting_user})
-    )
+    await services.events.publish(Event("member:joined", {"room": room, "user": acting_user}))
     return member
 
 
@@ -323,7 +350,6 @@ async def do_close_room_as(services: Services, *, room: Room, acting_user: User)
     await do_close_room(services, room=room, reason="closed_by_host")
 
 
-
 async def do_invite(
     services: Services, *, room: Room, acting_user: User, invitee_id: int
 ) -> RoomInvite:
@@ -362,6 +388,20 @@ async def do_invite(
     )
     return invite
 
+
+async def get_group_status_room(room_id: int) -> Room | None:
+    """A room bound to a Telegram group whose status message the bot keeps up to date (with its
+    host, whose language the message speaks), or None."""
+    room = await Room.get_or_none(id=room_id).prefetch_related("host")
+    if room is None or room.chat_id is None or room.chat_message_id is None:
+        return None
+    return room
+
+
+async def do_set_group_message(room_id: int, message_id: int | None) -> None:
+    """The group status message of a room: posted (``/watch`` in a group), or gone (deleted,
+    or the bot removed from the group: stop editing it)."""
+    await Room.filter(id=room_id).update(chat_message_id=message_id)
 
 
 async def get_members(room: Room) -> list[tuple[RoomMember, User]]:
