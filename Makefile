@@ -41,9 +41,9 @@ run: setup
 
 # Tests run in parallel (pytest-xdist), each worker on its own databases and Redis keys
 # (tests/conftest.py). They wait on browsers, sockets and timers more than on the CPU, so more
-# workers than cores pay: 3 on 2 cores (docs/performance.md). TEST_WORKERS=0 runs them in one
+# workers than cores pay: 4 on 2 cores (docs/performance.md). TEST_WORKERS=0 runs them in one
 # process. worksteal hands the long browser tests' neighbours to idle workers.
-TEST_WORKERS ?= 3
+TEST_WORKERS ?= 4
 test: setup
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist worksteal $(PYTEST_ARGS)
 
