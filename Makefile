@@ -39,8 +39,13 @@ $(VENDOR): package.json package-lock.json
 run: setup
 	$(BIN)/python -m bot
 
+# Tests run in parallel (pytest-xdist), each worker on its own databases and Redis keys
+# (tests/conftest.py). They wait on browsers, sockets and timers more than on the CPU, so more
+# workers than cores pay: 4 on 2 cores (docs/performance.md). TEST_WORKERS=0 runs them in one
+# process. worksteal hands the long browser tests' neighbours to idle workers.
+TEST_WORKERS ?= 4
 test: setup
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist worksteal $(PYTEST_ARGS)
 
 # Style, then the import contracts of pyproject.toml (layers, no cycles, no transport in services).
 lint: setup

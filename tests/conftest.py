@@ -2,27 +2,114 @@
 
 Servers run in the test process on real sockets; each has its own SQLite file (or the
 PostgreSQL/Redis servers where a test asks for them) and its own ORM context.
+
+The suite runs in parallel (pytest-xdist, ``make test``); tests never share mutable state:
+
+* SQLite: a file per server under the test's ``tmp_path``, copied from one migrated per worker.
+* PostgreSQL: a fresh database per test (``tests/webapp/conftest.py``); the tests that need a
+  fixed one (migrations from empty) get ``test_<worker>``, created on demand.
+* Redis: every test has its own key prefix and Socket.IO channel (:func:`redis_namespace`),
+  so room ids that repeat across SQLite files (room 1 in every test) never meet, and a test
+  run by someone else on the same Redis database cannot reach this one.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
+import shutil
+import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import aiohttp
+import asyncpg
 import pytest
+import redis
 import socketio
+from aiogram.client.session.aiohttp import AiohttpSession
+from tortoise.context import TortoiseContext
 
+import services.core.context
+import services.core.ratelimit
+import signaling.hub
 from composition import Server
 from services.core.config import Settings, load_settings
+from services.core.db import start_database, stop_database
 from tests.contract import Checked, install
 
 TEST_BOT_TOKEN = "123456:TEST-token-for-vmeste"
-POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/test")
+#: "gw0", "gw1", ... in a pytest-xdist worker; "" in a plain run.
+WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
+#: The server's ``test`` database: where per-test databases are created from.
+POSTGRES_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/test")
+#: The database the migration tests reset and fill: ``test`` alone, ``test_gw0`` in worker gw0.
+POSTGRES_URL = POSTGRES_ADMIN_URL + (f"_{WORKER}" if WORKER else "")
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+
+
+def asyncpg_dsn(url: str) -> str:
+    return url.replace("postgres://", "postgresql://", 1)
+
+
+async def ensure_postgres_database(url: str = POSTGRES_URL) -> None:
+    """Create ``url``'s database unless it exists (this worker's ``test_gwN``)."""
+    name = url.rsplit("/", 1)[1]
+    admin = await asyncpg.connect(asyncpg_dsn(POSTGRES_ADMIN_URL))
+    try:
+        if not await admin.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name):
+            with contextlib.suppress(asyncpg.DuplicateDatabaseError):  # another worker's
+                await admin.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await admin.close()
+
+
+# --------------------------------------------------------------------------- Redis isolation
+
+
+_RedisStore = services.core.context.RedisStore
+_RedisStorage = services.core.ratelimit.RedisStorage
+_RedisManager = signaling.hub.FrameOnceRedisManager
+
+
+@pytest.fixture(autouse=True)
+def redis_namespace(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """A key prefix and Socket.IO channel of this test's own on the shared Redis database.
+
+    The app's three Redis users are built with it: the ephemeral store (``vmeste:`` keys), the
+    rate limiter (``LIMITS`` keys) and the Socket.IO manager (pub/sub, which Redis shares across
+    database numbers). Servers of one test share it, as processes of one deployment do. The
+    test's keys are deleted afterwards (only when it built a Redis client)."""
+    namespace = f"test-{uuid.uuid4().hex[:12]}:"
+    urls: set[str] = set()
+
+    def store(url: str, **kwargs: Any) -> Any:
+        urls.add(url)
+        return _RedisStore(url, **{"prefix": namespace + "vmeste:", **kwargs})
+
+    def storage(uri: str, **kwargs: Any) -> Any:
+        urls.add(uri.removeprefix("async+"))
+        return _RedisStorage(uri, **{"key_prefix": namespace + "LIMITS", **kwargs})
+
+    def manager(url: str, *, channel: str = "socketio", **kwargs: Any) -> Any:
+        return _RedisManager(url, channel=namespace + channel, **kwargs)
+
+    monkeypatch.setattr(services.core.context, "RedisStore", store)
+    monkeypatch.setattr(services.core.ratelimit, "RedisStorage", storage)
+    monkeypatch.setattr(signaling.hub, "FrameOnceRedisManager", manager)
+    yield namespace
+    for url in urls:
+        client = redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=2)
+        try:
+            keys = list(client.scan_iter(match=namespace + "*", count=1000))
+            if keys:
+                client.delete(*keys)
+        except redis.ConnectionError:
+            pass  # a test of Redis being down
+        finally:
+            client.close()
 
 
 def test_settings(tmp_path: Path, **overrides: Any) -> Settings:
@@ -56,14 +143,51 @@ def contract(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) ->
         yield checked
     if checked.violations:
         pytest.fail("the wire contract was broken:\n\n" + "\n\n".join(checked.violations))
+@pytest.fixture(scope="session", autouse=True)
+def _no_ssl_grace_on_bot_close() -> Iterator[None]:
+    """aiogram's session waits 250 ms after closing, for SSL connections to finish closing
+    (aiohttp's graceful-shutdown advice). The tests' Bot API is plain HTTP on 127.0.0.1, so
+    every bot-enabled server's stop waited for nothing: ~25 s over the suite."""
+
+    async def close(self: AiohttpSession) -> None:
+        if self._session is not None and not self._session.closed:
+            await self._session.close()
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(AiohttpSession, "close", close)
+        yield
+
+
+_SQLITE_TEMPLATE: list[Path] = []
+
+
+async def migrated_sqlite_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An SQLite file with every migration applied, made once per worker.
+
+    Applying the migrations is most of a server's start-up (~0.2 s of ~0.25 s); servers on the
+    default database start from a copy and find nothing left to apply. The migration tests
+    (tests/models/test_migrations.py) still apply them from empty."""
+    if not _SQLITE_TEMPLATE:
+        path = tmp_path_factory.mktemp("sqlite-template") / "vmeste.sqlite3"
+        with TortoiseContext():
+            await start_database(f"sqlite://{path}")
+            await stop_database()  # the last connection closed: the WAL is checkpointed
+        _SQLITE_TEMPLATE.append(path)
+    return _SQLITE_TEMPLATE[0]
 
 
 @pytest.fixture
-async def make_server(tmp_path: Path) -> AsyncIterator[ServerFactory]:
+async def make_server(
+    tmp_path: Path, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[ServerFactory]:
     started: list[Server] = []
 
     async def factory(**overrides: Any) -> Server:
-        server = Server(test_settings(tmp_path, **overrides))
+        settings = test_settings(tmp_path, **overrides)
+        default_file = tmp_path / "vmeste.sqlite3"
+        if settings.database_url == f"sqlite://{default_file}" and not default_file.exists():
+            shutil.copyfile(await migrated_sqlite_file(tmp_path_factory), default_file)
+        server = Server(settings)
         await server.start()
         started.append(server)
         return server

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import signal
 import socket
 import sys
@@ -23,6 +24,7 @@ def _env(**extra: str) -> dict[str, str]:
 
 
 def _free_port() -> int:
+    """A port nothing listens on (for a database that is not there)."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
@@ -64,10 +66,23 @@ async def test_webhook_mode_without_secret_is_refused(tmp_path: Path) -> None:
     assert "WEBHOOK_SECRET" in err.decode()
 
 
+async def _listening_port(process: asyncio.subprocess.Process, log: list[str]) -> int:
+    """Read the log up to "listening on http://HOST:PORT" and return the port (the app was
+    started on port 0: a port picked here and freed could be taken by a parallel test)."""
+    assert process.stderr is not None
+    async with asyncio.timeout(30):
+        while line := (await process.stderr.readline()).decode():
+            log.append(line)
+            if match := re.search(r"listening on http://[^:]+:(\d+)", line):
+                return int(match.group(1))
+    raise AssertionError("the server never said where it listens:\n" + "".join(log))
+
+
 async def test_web_only_start_serves_and_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
-    port = _free_port()
-    process = await _run(tmp_path, PORT=str(port), JWT_SECRET="x" * 40)
+    process = await _run(tmp_path, PORT="0", JWT_SECRET="x" * 40)
+    early: list[str] = []
     try:
+        port = await _listening_port(process, early)
         deadline = time.monotonic() + 30
         async with aiohttp.ClientSession() as http:
             while True:
@@ -88,7 +103,7 @@ async def test_web_only_start_serves_and_stops_cleanly_on_sigterm(tmp_path: Path
         if process.returncode is None:
             process.kill()
             await process.wait()
-    log = err.decode()
+    log = "".join(early) + err.decode()
     assert process.returncode == 0, log
     assert "the bot is off" in log
     assert "Traceback" not in log

@@ -13,7 +13,7 @@ from tortoise.migrations.api import migrate
 from tortoise.migrations.autodetector import MigrationAutodetector
 
 from services.core.db import start_database, stop_database, tortoise_config
-from tests.conftest import POSTGRES_URL, register
+from tests.conftest import POSTGRES_URL, asyncpg_dsn, ensure_postgres_database, register
 
 EXPECTED_TABLES = {
     "users",
@@ -27,8 +27,9 @@ EXPECTED_TABLES = {
 
 
 async def _reset_postgres() -> None:
-    """Start from an empty ``public`` schema in the ``test`` database."""
-    conn = await asyncpg.connect(POSTGRES_URL.replace("postgres://", "postgresql://", 1))
+    """Start from an empty ``public`` schema in this worker's ``test`` database."""
+    await ensure_postgres_database()
+    conn = await asyncpg.connect(asyncpg_dsn(POSTGRES_URL))
     try:
         await conn.execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public;")
     finally:
