@@ -45,6 +45,14 @@ def _menu_calls(fake_api: FakeBotAPI, chat_id: int | None) -> list[Call]:
     return [c for c in fake_api.calls_of("setChatMenuButton") if c.params.get("chat_id") == chat_id]
 
 
+async def _chat_menu(fake_api: FakeBotAPI, chat_id: int) -> Call:
+    """The one menu button set for ``chat_id``. It follows the reply, and on a busy machine
+    (tests in parallel) it came later than ``say``'s 50 ms of quiet: wait for it."""
+    await fake_api.wait_for("setChatMenuButton", lambda c: c.params.get("chat_id") == chat_id)
+    (menu,) = _menu_calls(fake_api, chat_id)
+    return menu
+
+
 # --------------------------------------------------------------------------- start-up
 
 
@@ -98,7 +106,7 @@ async def test_start_greets_with_app_button_and_menu(
     assert reply.params["chat_id"] == 111
     assert shown_text(reply) == EN_GREETING.format(name="Anna")
     assert_app_button(reply)
-    (menu,) = _menu_calls(fake_api, 111)
+    menu = await _chat_menu(fake_api, 111)
     assert menu.params["menu_button"] == {
         "type": "web_app",
         "text": "Open",
@@ -132,7 +140,7 @@ async def test_start_in_russian_for_russian_client(
     reply = only_send(calls)
     assert shown_text(reply) == RU_GREETING.format(name="Борис")
     assert_app_button(reply, RU_OPEN_VMESTE)
-    (menu,) = _menu_calls(fake_api, 222)
+    menu = await _chat_menu(fake_api, 222)
     assert menu.params["menu_button"]["text"] == RU_OPEN
 
 
@@ -160,7 +168,7 @@ async def test_lang_link_greets_in_russian(bot_server: Server, fake_api: FakeBot
     reply = only_send(await fake_api.say("/start lang_ru", user_id=111, first_name="Anna"))
     assert shown_text(reply) == RU_GREETING.format(name="Anna")
     assert_app_button(reply, RU_OPEN_VMESTE)
-    (menu,) = _menu_calls(fake_api, 111)
+    menu = await _chat_menu(fake_api, 111)
     assert menu.params["menu_button"]["text"] == RU_OPEN
 
 
