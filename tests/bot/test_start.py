@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-
 import pytest
 
 from composition import Server
@@ -43,17 +41,16 @@ def _commands(call: Call) -> dict[str, str]:
     return {c["command"]: c["description"] for c in call.params["commands"]}
 
 
-async def _menu_calls(fake_api: FakeBotAPI, chat_id: int | None) -> list[Call]:
-    """The menu button calls for ``chat_id``. The bot sets the menu after it replies, so a
-    reply seen is not yet a menu set: wait a moment for the first one."""
-    deadline = asyncio.get_running_loop().time() + 3.0
-    while True:
-        calls = [
-            c for c in fake_api.calls_of("setChatMenuButton") if c.params.get("chat_id") == chat_id
-        ]
-        if calls or asyncio.get_running_loop().time() > deadline:
-            return calls
-        await asyncio.sleep(0.02)
+def _menu_calls(fake_api: FakeBotAPI, chat_id: int | None) -> list[Call]:
+    return [c for c in fake_api.calls_of("setChatMenuButton") if c.params.get("chat_id") == chat_id]
+
+
+async def _chat_menu(fake_api: FakeBotAPI, chat_id: int) -> Call:
+    """The one menu button set for ``chat_id``. It follows the reply, and on a busy machine
+    (tests in parallel) it came later than ``say``'s 50 ms of quiet: wait for it."""
+    await fake_api.wait_for("setChatMenuButton", lambda c: c.params.get("chat_id") == chat_id)
+    (menu,) = _menu_calls(fake_api, chat_id)
+    return menu
 
 
 # --------------------------------------------------------------------------- start-up
@@ -68,7 +65,7 @@ async def test_startup_configures_commands_menu_and_polling(
     assert _commands(by_language[None]) == EN_COMMANDS
     assert list(_commands(by_language["ru"])) == list(EN_COMMANDS)
 
-    (menu,) = await _menu_calls(fake_api, None)  # the default menu button, for every chat
+    (menu,) = _menu_calls(fake_api, None)  # the default menu button, for every chat
     assert menu.params["menu_button"] == {
         "type": "web_app",
         "text": "Open",
@@ -109,7 +106,7 @@ async def test_start_greets_with_app_button_and_menu(
     assert reply.params["chat_id"] == 111
     assert shown_text(reply) == EN_GREETING.format(name="Anna")
     assert_app_button(reply)
-    (menu,) = await _menu_calls(fake_api, 111)
+    menu = await _chat_menu(fake_api, 111)
     assert menu.params["menu_button"] == {
         "type": "web_app",
         "text": "Open",
@@ -143,7 +140,7 @@ async def test_start_in_russian_for_russian_client(
     reply = only_send(calls)
     assert shown_text(reply) == RU_GREETING.format(name="Борис")
     assert_app_button(reply, RU_OPEN_VMESTE)
-    (menu,) = await _menu_calls(fake_api, 222)
+    menu = await _chat_menu(fake_api, 222)
     assert menu.params["menu_button"]["text"] == RU_OPEN
 
 
@@ -171,7 +168,7 @@ async def test_lang_link_greets_in_russian(bot_server: Server, fake_api: FakeBot
     reply = only_send(await fake_api.say("/start lang_ru", user_id=111, first_name="Anna"))
     assert shown_text(reply) == RU_GREETING.format(name="Anna")
     assert_app_button(reply, RU_OPEN_VMESTE)
-    (menu,) = await _menu_calls(fake_api, 111)
+    menu = await _chat_menu(fake_api, 111)
     assert menu.params["menu_button"]["text"] == RU_OPEN
 
 

@@ -230,11 +230,17 @@ async def test_unknown_email_costs_as_much_as_a_wrong_password(
                 assert response.status == 401
             return time.perf_counter() - started
 
-        # Interleaved, unknown email first (the first miss used to cost two hashes).
-        unknown, known = [], []
-        for _ in range(3):
+        # Interleaved, unknown email first (the first miss used to cost two hashes). At least
+        # three rounds; more (up to ten) while the fastest of each are apart: with the suite in
+        # parallel a round can be slowed 2-3x by the neighbours, and the fastest runs converge
+        # on the real costs.
+        unknown: list[float] = []
+        known: list[float] = []
+        for _ in range(10):
             unknown.append(await login_time("nobody@example.com"))
             known.append(await login_time(account.email))
+            if len(known) >= 3 and 0.6 < min(unknown) / min(known) < 1.6:
+                break
     fastest_unknown, fastest_known = min(unknown), min(known)
     # Skipping the hash would make the miss ~100x faster; a second hash would double it.
     assert 0.6 < fastest_unknown / fastest_known < 1.6, (unknown, known)
