@@ -12,6 +12,7 @@ import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
+from urllib.parse import urlsplit
 
 import socketio
 from aiohttp import WSCloseCode
@@ -63,6 +64,14 @@ def _trim_environ(environ: dict[str, Any]) -> None:
     environ.update(kept)
 
 
+def socketio_channel(redis_url: str) -> str:
+    """The pub/sub channel of the processes of one deployment. Redis shares pub/sub across its
+    database numbers, so deployments on one server with different databases (``/1``, ``/2``)
+    must not share a channel: each would deliver the other's room events."""
+    db = urlsplit(redis_url).path.strip("/") or "0"
+    return "vmeste-socketio" if db == "0" else f"vmeste-socketio-db{db}"
+
+
 def user_room(user_id: int) -> str:
     return f"user:{user_id}"
 
@@ -76,7 +85,9 @@ class Hub:
         self._after_emit: dict[str, list[EventHook]] = {}
         self._ordered: dict[str, asyncio.Lock] = {}
         manager = (
-            FrameOnceRedisManager(services.settings.redis_url, channel="vmeste-socketio")
+            FrameOnceRedisManager(
+                services.settings.redis_url, channel=socketio_channel(services.settings.redis_url)
+            )
             if services.settings.redis_url
             else FrameOnceManager()
         )

@@ -98,3 +98,14 @@ async def test_stopping_the_server_closes_sockets_as_going_away(
     assert message.data == aiohttp.WSCloseCode.GOING_AWAY
     assert stopped_in < 3, stopped_in
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR], caplog.text
+
+
+def test_each_redis_database_has_its_own_socketio_channel() -> None:
+    """Pub/sub ignores database numbers: two deployments on one Redis server must not hear
+    each other's room events."""
+    from signaling.hub import socketio_channel
+
+    assert socketio_channel("redis://127.0.0.1:6379/0") == "vmeste-socketio"
+    assert socketio_channel("redis://127.0.0.1:6379") == "vmeste-socketio"
+    channels = {socketio_channel(f"redis://127.0.0.1:6379/{db}") for db in range(4)}
+    assert len(channels) == 4
