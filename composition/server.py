@@ -18,7 +18,6 @@ from typing import Any, TypeVar
 
 from aiohttp import web
 
-from bot.setup import configure_bot
 from composition.wiring import assemble
 from services.core.config import Settings, StartupError
 from services.core.context import Services
@@ -101,6 +100,8 @@ class Server:
             self._bot_task = asyncio.create_task(self._run_bot(bot_info), name="bot")
 
     async def _run_bot(self, bot_info: dict[str, Any]) -> None:
+        from bot.setup import configure_bot
+
         bot, services = self.bot, self.services
         assert bot is not None
         assert services is not None

@@ -3,20 +3,20 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from aiogram import Bot, Dispatcher
-from aiogram.utils.i18n import I18n
 from aiohttp import web
 
-from bot.setup import build_bot, build_dispatcher, build_i18n, build_ports
-from bot.webhook import setup_webhook_route
 from services.core.config import Settings
 from services.core.context import Services
 from services.rooms import subscribers as rooms_subscribers
 from signaling.hub import close_connections, close_sio, create_sio
 from webapp.app import create_app
 from webapp.keys import SIO
+
+if TYPE_CHECKING:
+    from aiogram import Bot, Dispatcher
+    from aiogram.utils.i18n import I18n
 
 #: Each feature's reactions to the others' events (``services/<feature>/subscribers.py``).
 FEATURES = (rooms_subscribers.register,)
@@ -32,9 +32,13 @@ class Assembly:
 
 
 def build_services(
-    settings: Settings, *, bot: Bot | None, bot_info: dict[str, Any], i18n: I18n
+    settings: Settings, *, bot: Bot | None, bot_info: dict[str, Any], i18n: I18n | None
 ) -> Services:
-    ports = build_ports(bot, settings, i18n, bot_info) if bot is not None else None
+    ports = None
+    if bot is not None and i18n is not None:
+        from bot.setup import build_ports
+
+        ports = build_ports(bot, settings, i18n, bot_info)
     services = Services.build(
         settings,
         channel_checker=ports.channel_checker if ports else None,
@@ -47,12 +51,19 @@ def build_services(
 
 def assemble(settings: Settings) -> Assembly:
     bot_info: dict[str, Any] = {}
-    bot = build_bot(settings) if settings.bot_enabled else None
-    i18n = build_i18n()
+    bot = i18n = None
+    if settings.bot_enabled:
+        # aiogram costs ~2.5 s and ~110 MiB to import: a web-only start never pays it.
+        from bot.setup import build_bot, build_i18n
+
+        bot, i18n = build_bot(settings), build_i18n()
     services = build_services(settings, bot=bot, bot_info=bot_info, i18n=i18n)
     dispatcher = None
     extra_routes = []
-    if bot is not None:
+    if bot is not None and i18n is not None:
+        from bot.setup import build_dispatcher
+        from bot.webhook import setup_webhook_route
+
         dispatcher = build_dispatcher(services, bot, bot_info, i18n)
         if settings.bot_mode == "webhook":
             hooked_bot, hooked_dp = bot, dispatcher

@@ -144,3 +144,10 @@ async def test_an_unreachable_database_is_one_line_without_its_password(tmp_path
     assert "hunter2" not in log
     (line,) = [line for line in log.splitlines() if line.startswith("vmeste:")]
     assert "cannot use the database postgres://postgres:***@127.0.0.1" in line
+
+
+async def test_a_web_only_start_does_not_import_the_bot_library(tmp_path: Path) -> None:
+    """aiogram costs ~2.5 s and ~110 MiB to import (bench/startup.py): only a bot pays it."""
+    code = "import sys, composition; sys.exit(1 if 'aiogram' in sys.modules else 0)"
+    process = await asyncio.create_subprocess_exec(sys.executable, "-c", code, env=_env(), cwd=ROOT)
+    assert await asyncio.wait_for(process.wait(), 60) == 0
