@@ -78,7 +78,7 @@ def register(hub: Hub) -> None:
             # Disconnected while joining: the disconnect hook may have run before we got here.
             await presence.do_disconnect(services, room, user_id=user.id, conn_id=sid)
             return {}
-        return await get_room_snapshot(services, room, viewer=user)
+        return await get_room_snapshot(services, room, viewer=user, with_members=False)
 
     @hub.event(ev.ROOM_LEAVE, ordered=True)
     async def room_leave(hub: Hub, sid: str, data: Any) -> dict[str, Any]:

@@ -195,7 +195,10 @@ class RoomSnapshot(Model):
     ack (``services.rooms.snapshot``)."""
 
     room: Room
-    members: list[Member]
+    members: list[Member] | None = Field(
+        None,
+        description="everyone in the room, present or not (REST; the room:join ack leaves it out)",
+    )
     participants: list[Participant]
     queue: list[MediaItem]
     playback: Playback

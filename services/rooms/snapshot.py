@@ -22,20 +22,26 @@ from services.rooms.presence import get_participants, now_ms
 from services.rooms.queue import get_queue
 
 
-async def get_room_snapshot(services: Services, room: Room, *, viewer: User) -> dict[str, Any]:
+async def get_room_snapshot(
+    services: Services, room: Room, *, viewer: User, with_members: bool = True
+) -> dict[str, Any]:
     """The room as ``viewer`` sees it now. Chat history only for its members (as
-    ``GET /api/rooms/{id}/messages``); callers check that the viewer may see the room at all."""
-    members = await get_members(room)
-    is_member = any(user.id == viewer.id for _, user in members)
-    if not is_member:
-        # Not among the active members listed: perhaps between leaving and rejoining.
-        is_member = await get_active_member(room, viewer) is not None
-    return {
+    ``GET /api/rooms/{id}/messages``); callers check that the viewer may see the room at all.
+
+    ``with_members=False`` (the ``room:join`` ack) leaves out ``members``, everyone who belongs
+    to the room, present or not: the page shows ``participants`` (who is here), and the list is
+    the largest part of an ack sent once per connection (2.5 KiB of server memory per
+    connection at rooms of 50, docs/performance.md)."""
+    is_member = await get_active_member(room, viewer) is not None
+    snapshot: dict[str, Any] = {
         "room": await room_payload(room, viewer=viewer),
-        "members": [member_payload(member, user) for member, user in members],
         "participants": await get_participants(services, room),
         "queue": await get_queue(room),
         "playback": await get_playback(services, room),
         "messages": await get_recent_messages(room) if is_member else [],
         "serverTime": now_ms(),
     }
+    if with_members:
+        members = await get_members(room)
+        snapshot["members"] = [member_payload(member, user) for member, user in members]
+    return snapshot
