@@ -39,9 +39,7 @@ STATE_TTL = 7 * 24 * 3600.0
 # member of a room (``PLAYBACK_RATE_MEMBER``) and per room (``PLAYBACK_RATE_ROOM``), here in the
 # services, so REST, Socket.IO and the bot share them. A viewer's "ended" report is not counted
 # (every player sends one at the end of an item).
-MEMBER_COMMANDS_LIMITED = N_(
-    "You are controlling playback too fast. Try again in {retry_after} s."
-)
+MEMBER_COMMANDS_LIMITED = N_("You are controlling playback too fast. Try again in {retry_after} s.")
 ROOM_COMMANDS_LIMITED = N_(
     "Too many playback commands in this room right now. Try again in {retry_after} s."
 )

@@ -162,6 +162,14 @@ async def do_enqueue(services: Services, *, room: Room, acting_user: User, url: 
     return await _enqueue(services, room=room, acting_user=acting_user, url=url)
 
 
+async def do_enqueue_created_link(
+    services: Services, *, room: Room, host: User, url: str
+) -> MediaItem:
+    """The link a room was created with becomes its first item (``room:created``). Not a
+    command: creating the room was limited already (membership's ``ROOM_CREATE_RATE``)."""
+    return await _enqueue(services, room=room, acting_user=host, url=url)
+
+
 async def _enqueue(services: Services, *, room: Room, acting_user: User, url: str) -> MediaItem:
     if not isinstance(url, str):
         raise ValidationError(field="url", reason="required")
