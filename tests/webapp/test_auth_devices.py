@@ -41,7 +41,8 @@ async def _device_of(http: aiohttp.ClientSession, email: str, password: str) -> 
     status, body, _ = await _login(http, email, password, address=OWNER_ADDRESS)
     assert status == 200, body
     token = body["deviceToken"]
-    assert isinstance(token, str) and token.startswith("d1."), body
+    assert isinstance(token, str), body
+    assert token.startswith("d1."), body
     return token
 
 

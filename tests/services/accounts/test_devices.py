@@ -17,7 +17,8 @@ TTL = 3600
 def test_a_token_names_its_account_and_a_fresh_nonce() -> None:
     first, second = issue_device_token(KEY, 42), issue_device_token(KEY, 42)
     one, two = read_device_token(KEY, first, ttl=TTL), read_device_token(KEY, second, ttl=TTL)
-    assert one is not None and two is not None
+    assert one is not None
+    assert two is not None
     assert (one.user_id, two.user_id) == (42, 42)
     assert one.nonce != two.nonce
     assert abs(one.issued_at - time.time()) < 5
