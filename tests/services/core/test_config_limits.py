@@ -26,7 +26,7 @@ def test_limits_take_several_rates_and_device_tokens_a_lifetime() -> None:
     settings = load_settings(room_create_rate="10/minute;50/day", auth_device_ttl=60)
     assert settings.room_create_rate == "10/minute;50/day"
     assert settings.auth_device_ttl == 60
-    with pytest.raises(SettingsError, match="^AUTH_DEVICE_TTL is malformed"):
+    with pytest.raises(SettingsError, match=r"^AUTH_DEVICE_TTL is malformed"):
         load_settings(auth_device_ttl=0)
-    with pytest.raises(SettingsError, match="^ROOM_CREATE_RATE is malformed"):
+    with pytest.raises(SettingsError, match=r"^ROOM_CREATE_RATE is malformed"):
         load_settings(room_create_rate="10/minute;lots")
