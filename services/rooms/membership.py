@@ -388,7 +388,7 @@ async def do_invite(
     banned = await RoomMember.exists(room_id=room.id, user_id=invitee_id, banned_at__isnull=False)
     if banned:
         raise Forbidden(N_("This person was removed from the room."))
-    repeat_key = f"invite-sent:{room.id}:{invitee.id}"
+    repeat_key = f"invite-sent:{room.id}:{room.code}:{invitee.id}"
     state = services.state
     repeated = await state.get(repeat_key) is not None
     if not repeated:
