@@ -172,7 +172,9 @@ class Notifier:
         payload = event.payload
         if not payload.get("inviteeTelegramId"):
             return  # an account without Telegram: the in-app notification is all there is
-        # One message per (room, invitee) even when the invite is repeated at once.
+        # services.rooms.membership.do_invite publishes one event per (room, invitee) an hour
+        # and limits invites per inviter and per invitee; this key also folds a burst of events
+        # for one (room, invitee) in this process into one message.
         key = f"invite:{payload.get('roomId')}:{payload.get('inviteeId')}"
         self.services.scheduler.call_later(key, 0, lambda: self.send_invite(payload))
 

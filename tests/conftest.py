@@ -124,6 +124,13 @@ def test_settings(tmp_path: Path, **overrides: Any) -> Settings:
         "auth_rate_ip": "1000/minute",
         "auth_rate_account": "1000/minute",
         "auth_rate_telegram": "1000/minute",
+        "auth_rate_device": "1000/minute",
+        # The abuse limits, generous: the tests of each limit start servers with small ones.
+        "room_create_rate": "1000/minute",
+        "invite_rate_inviter": "1000/minute",
+        "invite_rate_invitee": "1000/minute",
+        "playback_rate_member": "1000/minute",
+        "playback_rate_room": "1000/minute",
     }
     values.update(overrides)
     return load_settings(**values)

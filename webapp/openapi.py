@@ -119,7 +119,7 @@ ROUTES: tuple[Route, ...] = (
         rooms.RoomResponse,
         status=201,
         body=rooms.CreateRoomBody,
-        errors=(400, 413),
+        errors=(400, 413, 429),
     ),
     Route(
         "get",
@@ -187,10 +187,11 @@ ROUTES: tuple[Route, ...] = (
     Route(
         "post",
         f"{_ROOM}/invite",
-        "Invite someone: a bot message and an in-app room:invited",
+        "Invite someone: a bot message and an in-app room:invited (the same invite again "
+        "within an hour: ok, nobody is notified again)",
         core.Ok,
         body=rooms.UserIdBody,
-        errors=(400, 403, 404, 413),
+        errors=(400, 403, 404, 413, 429),
     ),
     Route(
         "post",

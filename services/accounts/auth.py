@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 
 from tortoise.exceptions import IntegrityError
 
 from models.users import User
+from services.accounts.devices import issue_device_token, read_device_tokens
 from services.accounts.telegram_auth import InitDataError, parse_init_data
 from services.accounts.tokens import decode_access_token, issue_access_token
 from services.accounts.users import USERNAME_RE, TelegramProfile, do_upsert_telegram_user
 from services.core.context import Services
-from services.core.errors import Conflict, Unauthorized, ValidationError
+from services.core.errors import N_, Conflict, Unauthorized, ValidationError
 from services.core.passwords import (
     MAX_PASSWORD_LENGTH,
     MIN_PASSWORD_LENGTH,
@@ -26,15 +28,22 @@ from services.core.passwords import (
 EMAIL_RE = re.compile(r"^[^@\s\x00-\x1f\x7f]{1,64}@[^@\s\x00-\x1f\x7f]+\.[^@\s\x00-\x1f\x7f]{2,}$")
 
 
+#: A trusted device over its own budget (``AUTH_RATE_DEVICE``).
+DEVICE_LIMITED = N_("Too many sign-in attempts on this device. Try again in {retry_after} s.")
+
+
 @dataclass(frozen=True)
 class Session:
     user: User
     access_token: str
+    #: After a password sign-in: a new device token (services.accounts.devices).
+    device_token: str | None = None
 
 
-def _issue(services: Services, user: User) -> Session:
+def _issue(services: Services, user: User, *, device: bool = False) -> Session:
     token = issue_access_token(services.jwt_key, user.id, ttl=services.settings.jwt_ttl)
-    return Session(user=user, access_token=token)
+    device_token = issue_device_token(services.jwt_key, user.id) if device else None
+    return Session(user=user, access_token=token, device_token=device_token)
 
 
 def check_email(email: str) -> str:
@@ -87,19 +96,53 @@ async def do_register(
     return _issue(services, user)
 
 
-async def do_login(services: Services, *, email: str, password: str, client_ip: str) -> Session:
+async def do_login(
+    services: Services,
+    *,
+    email: str,
+    password: str,
+    client_ip: str,
+    device_tokens: Iterable[str | None] = (),
+) -> Session:
+    """Sign in with a password. ``device_tokens`` (body, header, cookie: any order) may hold a
+    device token of this account from an earlier sign-in: then this attempt counts against that
+    device's budget only, so nobody else's failures can lock this device out
+    (services.accounts.devices). Without one, the address's and the account's budgets."""
     email = email.strip().lower()
-    await _check_rate(services, "login", client_ip, email)
+    settings = services.settings
+    valid_email = bool(EMAIL_RE.match(email))
+    devices = read_device_tokens(services.jwt_key, device_tokens, ttl=settings.auth_device_ttl)
+    user: User | None = None
+    looked_up = False
+    device = None
+    if devices and valid_email:
+        # Only signed tokens of ours get here: a look-up to learn whether one is this account's.
+        user, looked_up = await User.get_or_none(email=email), True
+        if user is not None:
+            device = next((d for d in devices if d.user_id == user.id), None)
+    if device is not None:
+        await services.limiter.hit_many(
+            settings.auth_rate_device,
+            "auth-device",
+            "login",
+            str(device.user_id),
+            device.nonce,
+            message=DEVICE_LIMITED,
+        )
+    else:
+        await _check_rate(services, "login", client_ip, email)
     # Make the dummy hash (first call only) before looking anyone up, so even the first miss
     # costs the same as a hit.
     await dummy_hash(services.hasher)
-    user = await User.get_or_none(email=email) if EMAIL_RE.match(email) else None
+    if not looked_up:
+        user = await User.get_or_none(email=email) if valid_email else None
     # Without a user (or a password) this verifies against the dummy hash: the same argon2 work,
     # so response time does not reveal which emails exist.
     stored = user.password_hash if user is not None else None
     if not await verify_password(services.hasher, stored, password) or user is None:
         raise Unauthorized("Wrong email or password.")
-    return _issue(services, user)
+    # A new nonce each time: the device's budget starts afresh after the right password.
+    return _issue(services, user, device=True)
 
 
 async def do_telegram_sign_in(services: Services, *, init_data: str, client_ip: str) -> Session:

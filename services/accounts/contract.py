@@ -41,6 +41,13 @@ class Me(User):
 
 class Session(Model):
     access_token: str = Field(description="a JWT for Authorization: Bearer and the socket auth")
+    device_token: str | None = Field(
+        None,
+        description="after a password sign-in: this device's token, also set as the "
+        "HttpOnly cookie vmeste_device (path /api/auth); send it back with later sign-ins "
+        "(deviceToken, or the X-Device-Token header) so others' failed attempts on the account "
+        "do not lock this device out",
+    )
     user: Me
 
 
@@ -64,6 +71,9 @@ class RegisterBody(Body):
 class LoginBody(Body):
     email: str
     password: str
+    device_token: str | None = Field(
+        None, description="the deviceToken of an earlier sign-in on this device, if kept"
+    )
 
 
 class TelegramBody(Body):

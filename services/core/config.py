@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Annotated, Literal
 
 from limits import parse as parse_rate
+from limits import parse_many as parse_rates
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
@@ -72,6 +73,10 @@ class Settings(BaseSettings):
     auth_rate_ip: str = "20/minute"
     auth_rate_account: str = "5/minute"
     auth_rate_telegram: str = "120/minute"
+    #: Password sign-ins presenting a device token of the account (services.accounts.devices):
+    #: counted per account and device instead of the account's untrusted and address budgets.
+    auth_rate_device: str = "10/hour"
+    auth_device_ttl: int = Field(default=365 * 24 * 3600, gt=0)
     admin_ids: IntCsv = []
 
     # Calls and payments
@@ -91,9 +96,16 @@ class Settings(BaseSettings):
     presence_heartbeat_ttl_seconds: float = Field(default=30.0, gt=0)
     subscriber_channel_id: str | None = None
 
+    # Abuse limits per user and per target; several rates separated by ";" all apply.
+    room_create_rate: str = "10/minute;50/day"
+    invite_rate_inviter: str = "30/hour"
+    invite_rate_invitee: str = "10/hour"
+    playback_rate_member: str = "10/5seconds"
+    playback_rate_room: str = "30/5seconds"
+
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
-    @field_validator("auth_rate_ip", "auth_rate_account", "auth_rate_telegram")
+    @field_validator("auth_rate_ip", "auth_rate_account", "auth_rate_telegram", "auth_rate_device")
     @classmethod
     def _rate(cls, value: str) -> str:
         # Checked now, not at the first sign-in (which would answer 500 for every request).
@@ -101,6 +113,21 @@ class Settings(BaseSettings):
             parse_rate(value)
         except ValueError:
             raise ValueError("expected a rate such as 20/minute or 5/10seconds") from None
+        return value
+
+    @field_validator(
+        "room_create_rate",
+        "invite_rate_inviter",
+        "invite_rate_invitee",
+        "playback_rate_member",
+        "playback_rate_room",
+    )
+    @classmethod
+    def _rates(cls, value: str) -> str:
+        try:
+            parse_rates(value)
+        except ValueError:
+            raise ValueError("expected rates such as 10/minute or 10/minute;50/day") from None
         return value
 
     @field_validator("webhook_secret")

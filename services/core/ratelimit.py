@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import math
+import re
 import time
 from collections import deque
 from collections.abc import Callable
@@ -34,6 +35,9 @@ RETRY_REDIS_AFTER = 5.0
 #: Redis must answer quickly: a sign-in waits on it.
 REDIS_TIMEOUT = 2.0
 
+
+#: What separates the rates of :meth:`RateLimiter.hit_many` ("10/minute;50/day"), as in `limits`.
+RATE_SEPARATORS = re.compile(r"[,;|]")
 
 #: How often (seconds) :class:`MemoryWindows` drops keys whose window has passed.
 SWEEP_EVERY = 60.0
@@ -100,6 +104,7 @@ class RateLimiter:
             self._redis = MovingWindowRateLimiter(self._redis_storage)
         self._redis_down_until = 0.0
         self._items: dict[str, RateLimitItem] = {}
+        self._many: dict[str, tuple[str, ...]] = {}
 
     def _item(self, rate: str) -> RateLimitItem:
         item = self._items.get(rate)
@@ -141,6 +146,23 @@ class RateLimiter:
             retry_after = self._memory.hit(item, keys)
         if retry_after is not None:
             raise RateLimited(retry_after=retry_after)
+
+    async def hit_many(self, rates: str, *keys: str, message: str | None = None) -> None:
+        """Count one hit for ``keys`` under each of ``rates`` ("10/minute;50/day"), in order;
+        the first one exceeded raises :class:`RateLimited`, with ``message`` as its template
+        (it may use ``{retry_after}``) when given. The rates before it keep their hit."""
+        split = self._many.get(rates)
+        if split is None:
+            split = self._many[rates] = tuple(
+                part.strip() for part in RATE_SEPARATORS.split(rates) if part.strip()
+            )
+        for rate in split:
+            try:
+                await self.hit(rate, *keys)
+            except RateLimited as exc:
+                if message is None:
+                    raise
+                raise RateLimited(message, retry_after=exc.retry_after) from None
 
     async def clear(self, rate: str, *keys: str) -> None:
         item = self._item(rate)

@@ -41,7 +41,19 @@ MAX_TITLE = 100
 SUBSCRIBER_CACHE_TTL = 600.0
 #: Seconds during which the same link from the same user reuses the room it created.
 INLINE_ROOM_TTL = 3600.0
-INLINE_CREATE_RATE = "10/10minutes"
+
+# Abuse limits (the rates are settings, "10/minute;50/day": every rate applies).
+#: Rooms one user creates, through any transport (REST, /watch, inline mode):
+#: ``ROOM_CREATE_RATE``, keyed by the feature and the user.
+ROOM_CREATE_LIMITED = N_("You are creating rooms too often. Try again in {retry_after} s.")
+#: Invites one user sends (``INVITE_RATE_INVITER``) and one user receives from anyone
+#: (``INVITE_RATE_INVITEE``): each is a Telegram message when the bot is on.
+INVITER_LIMITED = N_("You are sending too many invites. Try again in {retry_after} s.")
+INVITEE_LIMITED = N_(
+    "This person has received too many invites lately. Try again in {retry_after} s."
+)
+#: Seconds during which the same invite again (same room, same invitee) notifies nobody.
+INVITE_REPEAT_SECONDS = 3600.0
 
 
 async def count_members(room: Room) -> int:
@@ -144,6 +156,13 @@ async def do_create_room(
     """Create a room; its host joins at once. A link, if given, becomes the first queue item."""
     source = parse_media_url(media_url) if media_url else None
     title = check_title(title or (source.title if source else f"{acting_user.display_name}"))
+    await services.limiter.hit_many(
+        services.settings.room_create_rate,
+        "room-create",
+        "user",
+        str(acting_user.id),
+        message=ROOM_CREATE_LIMITED,
+    )
     for _ in range(5):
         try:
             async with in_transaction():
@@ -200,7 +219,7 @@ async def do_create_room_for_link(
     if not await state.set_if_absent(lock, "1", ttl=15):
         return None  # the previous keystroke is still creating; the next query will find it
     try:
-        await services.limiter.hit(INLINE_CREATE_RATE, "inline-room", str(user.id))
+        # Limited as every room creation is (ROOM_CREATE_RATE): RateLimited for the caller.
         room = await do_create_room(services, acting_user=user, media_url=url)
         await state.set(key, room.code, ttl=INLINE_ROOM_TTL)
         return room
@@ -353,7 +372,11 @@ async def do_close_room_as(services: Services, *, room: Room, acting_user: User)
 async def do_invite(
     services: Services, *, room: Room, acting_user: User, invitee_id: int
 ) -> RoomInvite:
-    """Invite someone: the bot messages them and, if they are online, the app shows it."""
+    """Invite someone: the bot messages them and, if they are online, the app shows it.
+
+    Limited per inviter and per invitee (each invite is a Telegram message). The same invite
+    again (same room and invitee, from anyone) within :data:`INVITE_REPEAT_SECONDS` is
+    answered as done and notifies nobody, and costs no budget."""
     member = await access_member(room, acting_user)
     check_permission(room, member, Action.INVITE)
     check_id(invitee_id, field="userId")
@@ -365,12 +388,33 @@ async def do_invite(
     banned = await RoomMember.exists(room_id=room.id, user_id=invitee_id, banned_at__isnull=False)
     if banned:
         raise Forbidden(N_("This person was removed from the room."))
+    repeat_key = f"invite-sent:{room.id}:{room.code}:{invitee.id}"
+    state = services.state
+    repeated = await state.get(repeat_key) is not None
+    if not repeated:
+        settings, limiter = services.settings, services.limiter
+        await limiter.hit_many(
+            settings.invite_rate_inviter,
+            "invite",
+            "inviter",
+            str(acting_user.id),
+            message=INVITER_LIMITED,
+        )
+        await limiter.hit_many(
+            settings.invite_rate_invitee,
+            "invite",
+            "invitee",
+            str(invitee.id),
+            message=INVITEE_LIMITED,
+        )
     try:
         invite, _ = await RoomInvite.get_or_create(
             room=room, invitee=invitee, defaults={"inviter": acting_user}
         )
     except IntegrityError:  # invited twice at once
         invite = await RoomInvite.get(room_id=room.id, invitee_id=invitee.id)
+    if repeated or not await state.set_if_absent(repeat_key, "1", ttl=INVITE_REPEAT_SECONDS):
+        return invite  # notified already (perhaps by a concurrent request just now)
     await services.events.publish(
         Event(
             "room:invited",

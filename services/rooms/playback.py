@@ -35,6 +35,15 @@ RATE_MIN, RATE_MAX = 0.25, 2.0
 LEAD_MIN_MS, LEAD_MAX_MS = 300.0, 1500.0
 STATE_TTL = 7 * 24 * 3600.0
 
+# Abuse limits: every playback and queue command is fanned out to the whole room. Counted per
+# member of a room (``PLAYBACK_RATE_MEMBER``) and per room (``PLAYBACK_RATE_ROOM``), here in the
+# services, so REST, Socket.IO and the bot share them. A viewer's "ended" report is not counted
+# (every player sends one at the end of an item).
+MEMBER_COMMANDS_LIMITED = N_("You are controlling playback too fast. Try again in {retry_after} s.")
+ROOM_COMMANDS_LIMITED = N_(
+    "Too many playback commands in this room right now. Try again in {retry_after} s."
+)
+
 
 @dataclass(frozen=True)
 class OriginEvent(Event):
@@ -46,6 +55,24 @@ class OriginEvent(Event):
 
 def clock_key(room: Room) -> str:
     return f"playback:{room_key(room)}"
+
+
+async def check_command_rate(services: Services, room: Room, user: User) -> None:
+    """Count one playback or queue command by ``user`` in ``room``; :class:`RateLimited` when
+    over the member's or the room's limit. Call after the permission check: refused commands
+    reach nobody and cost nothing."""
+    settings, limiter, key = services.settings, services.limiter, room_key(room)
+    await limiter.hit_many(
+        settings.playback_rate_member,
+        "playback",
+        "member",
+        key,
+        str(user.id),
+        message=MEMBER_COMMANDS_LIMITED,
+    )
+    await limiter.hit_many(
+        settings.playback_rate_room, "playback", "room", key, message=ROOM_COMMANDS_LIMITED
+    )
 
 
 def _idle() -> dict[str, Any]:
@@ -182,6 +209,7 @@ async def _command(
 ) -> dict[str, Any]:
     member = await access_member(room, acting_user)
     check_permission(room, member, Action.PLAYBACK)
+    await check_command_rate(services, room, acting_user)
     async with state_lock(services, clock_key(room)):
         state = await read_state(services, room)
         item = await loaded_item(room, state)

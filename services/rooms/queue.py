@@ -22,6 +22,7 @@ from services.rooms.access import Action, access_member, can, check_permission, 
 from services.rooms.media import parse_media_url
 from services.rooms.playback import (
     STATE_TTL,
+    check_command_rate,
     clock_key,
     expected_position,
     get_current_item,
@@ -157,6 +158,19 @@ async def do_enqueue(services: Services, *, room: Room, acting_user: User, url: 
     """Add a link to the queue. With nothing loaded it is loaded at once, paused at its start."""
     member = await access_member(room, acting_user)
     check_permission(room, member, Action.QUEUE)
+    await check_command_rate(services, room, acting_user)
+    return await _enqueue(services, room=room, acting_user=acting_user, url=url)
+
+
+async def do_enqueue_created_link(
+    services: Services, *, room: Room, host: User, url: str
+) -> MediaItem:
+    """The link a room was created with becomes its first item (``room:created``). Not a
+    command: creating the room was limited already (membership's ``ROOM_CREATE_RATE``)."""
+    return await _enqueue(services, room=room, acting_user=host, url=url)
+
+
+async def _enqueue(services: Services, *, room: Room, acting_user: User, url: str) -> MediaItem:
     if not isinstance(url, str):
         raise ValidationError(field="url", reason="required")
     source = parse_media_url(url)
@@ -202,6 +216,7 @@ async def do_queue_remove(
     """Remove an item; removing the one on screen moves on to the next (keeping play/pause)."""
     member = await access_member(room, acting_user)
     check_permission(room, member, Action.QUEUE)
+    await check_command_rate(services, room, acting_user)
     item = await _access_item(room, media_id)
     loaded = None
     async with state_lock(services, clock_key(room)):
@@ -225,6 +240,7 @@ async def do_queue_reorder(
     be included; its place is ignored)."""
     member = await access_member(room, acting_user)
     check_permission(room, member, Action.QUEUE)
+    await check_command_rate(services, room, acting_user)
     if not isinstance(media_ids, list) or not all(
         isinstance(i, int) and not isinstance(i, bool) for i in media_ids
     ):
@@ -248,6 +264,7 @@ async def do_queue_next(
     """Skip to the next item (idle when there is none); a playing room keeps playing."""
     member = await access_member(room, acting_user)
     check_permission(room, member, Action.QUEUE)
+    await check_command_rate(services, room, acting_user)
     async with state_lock(services, clock_key(room)):
         state = await read_state(services, room)
         new, loaded = await _advance(
@@ -276,7 +293,10 @@ async def do_load(
     member = await access_member(room, acting_user)
     check_permission(room, member, Action.PLAYBACK)
     if url is not None:
-        item = await do_enqueue(services, room=room, acting_user=acting_user, url=url)
+        check_permission(room, member, Action.QUEUE)
+    await check_command_rate(services, room, acting_user)  # one command, even with a new link
+    if url is not None:
+        item = await _enqueue(services, room=room, acting_user=acting_user, url=url)
     else:
         item = await _access_item(room, media_id)
     async with state_lock(services, clock_key(room)):
@@ -319,6 +339,7 @@ async def do_vote_skip(services: Services, *, room: Room, acting_user: User) -> 
     participants voted. Votes count per item."""
     member = await access_member(room, acting_user)
     check_permission(room, member, Action.VOTE_SKIP)
+    await check_command_rate(services, room, acting_user)
     loaded = None
     async with state_lock(services, clock_key(room)):
         state = await read_state(services, room)

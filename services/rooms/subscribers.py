@@ -46,7 +46,7 @@ def register(services: Services) -> None:
         url = event.payload.get("mediaUrl")
         if url:
             room, host = event.payload["room"], event.payload["host"]
-            await queue.do_enqueue(services, room=room, acting_user=host, url=url)
+            await queue.do_enqueue_created_link(services, room=room, host=host, url=url)
 
     bus.react("member:joined", joined)
     bus.react("member:kicked", kicked)

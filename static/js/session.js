@@ -6,6 +6,27 @@ import { ApiError } from "./api.js";
 import { getInitData, isInsideTelegram } from "./telegram.js";
 
 export const TOKEN_KEY = "vmeste.token";
+// This device's token from the last password sign-in (services/accounts/devices.py): sent with
+// the next one so other people's failed attempts on the account cannot lock this device out.
+// Kept across sign-outs (it names the device, not a session); the server also sets it as an
+// HttpOnly cookie, which Telegram's webviews may not keep.
+export const DEVICE_KEY = "vmeste.device";
+
+function readKey(key) {
+  try {
+    return localStorage.getItem(key);
+  } catch {
+    return null;
+  }
+}
+
+function writeKey(key, value) {
+  try {
+    localStorage.setItem(key, value);
+  } catch {
+    /* not kept */
+  }
+}
 
 // localStorage throws when storage is disabled (some private modes): then the session simply
 // lasts as long as the page.
@@ -71,7 +92,10 @@ export class Session {
   }
 
   async signIn({ email, password }) {
-    return this._accept(await this.api.post("/api/auth/login", { email, password }));
+    const body = { email, password };
+    const deviceToken = readKey(DEVICE_KEY);
+    if (deviceToken) body.deviceToken = deviceToken;
+    return this._accept(await this.api.post("/api/auth/login", body));
   }
 
   async signUp({ email, username, password }) {
@@ -96,7 +120,8 @@ export class Session {
     this.user = null;
   }
 
-  _accept({ accessToken, user }) {
+  _accept({ accessToken, deviceToken, user }) {
+    if (deviceToken) writeKey(DEVICE_KEY, deviceToken);
     this.api.token = accessToken;
     if (!this.viaTelegram) storage.set(accessToken);
     this.user = user;

@@ -1,5 +1,10 @@
 """POST /api/auth/{register,login,telegram}: parse, call services.accounts.auth, render the
-session."""
+session.
+
+A password sign-in also answers this device's token (services.accounts.devices), in
+the body (``deviceToken``, for the Mini App's storage: Telegram webviews may drop cookies) and
+as an HttpOnly cookie on ``/api/auth``; a sign-in reads it back from the body, the
+``X-Device-Token`` header or the cookie."""
 
 from __future__ import annotations
 
@@ -11,12 +16,31 @@ from services.accounts.users import user_payload
 from webapp.http import client_ip, parse_body
 from webapp.keys import SERVICES
 
+DEVICE_COOKIE = "vmeste_device"
+DEVICE_HEADER = "X-Device-Token"
+DEVICE_COOKIE_PATH = "/api/auth"
 
-def _session(session: auth.Session, status: int = 200) -> web.Response:
-    return web.json_response(
-        {"accessToken": session.access_token, "user": user_payload(session.user, private=True)},
-        status=status,
-    )
+
+def _session(request: web.Request, session: auth.Session, status: int = 200) -> web.Response:
+    body: dict[str, object] = {
+        "accessToken": session.access_token,
+        "user": user_payload(session.user, private=True),
+    }
+    if session.device_token is not None:
+        body["deviceToken"] = session.device_token
+    response = web.json_response(body, status=status)
+    if session.device_token is not None:
+        settings = request.app[SERVICES].settings
+        response.set_cookie(
+            DEVICE_COOKIE,
+            session.device_token,
+            max_age=settings.auth_device_ttl,
+            path=DEVICE_COOKIE_PATH,
+            secure=settings.public_url.startswith("https://"),
+            httponly=True,
+            samesite="Lax",
+        )
+    return response
 
 
 async def register(request: web.Request) -> web.Response:
@@ -28,7 +52,7 @@ async def register(request: web.Request) -> web.Response:
         password=body.password,
         client_ip=client_ip(request),
     )
-    return _session(session, status=201)
+    return _session(request, session, status=201)
 
 
 async def login(request: web.Request) -> web.Response:
@@ -38,8 +62,13 @@ async def login(request: web.Request) -> web.Response:
         email=body.email,
         password=body.password,
         client_ip=client_ip(request),
+        device_tokens=(
+            body.device_token,
+            request.headers.get(DEVICE_HEADER),
+            request.cookies.get(DEVICE_COOKIE),
+        ),
     )
-    return _session(session)
+    return _session(request, session)
 
 
 async def telegram(request: web.Request) -> web.Response:
@@ -47,4 +76,4 @@ async def telegram(request: web.Request) -> web.Response:
     session = await auth.do_telegram_sign_in(
         request.app[SERVICES], init_data=body.init_data, client_ip=client_ip(request)
     )
-    return _session(session)
+    return _session(request, session)

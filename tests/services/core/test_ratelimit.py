@@ -119,3 +119,18 @@ def test_memory_window_sweep_forgets_idle_keys_only() -> None:
     windows.hit(short, ("new",))  # a hit runs the sweep when it is due
     assert len(windows) == 2
     assert windows.hit(long, ("kept",)) is not None  # still limited after the sweep
+
+
+async def test_hit_many_counts_every_rate_and_names_its_message(limiter: RateLimiter) -> None:
+    key = _key()
+    await limiter.hit_many("2/minute;3/day", "feature", key)
+    await limiter.hit_many("2/minute;3/day", "feature", key)
+    with pytest.raises(RateLimited) as raised:
+        await limiter.hit_many("2/minute;3/day", "feature", key, message="Slow down {retry_after}")
+    assert raised.value.template == "Slow down {retry_after}"
+    assert 1 <= raised.value.retry_after <= 60
+    # Each rate is its own window: the day's is at 2 of 3 (the refused minute hit came first).
+    await limiter.hit("3/day", "feature", key)
+    with pytest.raises(RateLimited) as raised:
+        await limiter.hit("3/day", "feature", key)
+    assert raised.value.retry_after > 3600
