@@ -12,10 +12,14 @@ from aiohttp.typedefs import Handler
 from services.accounts.users import pick_language
 from services.core.errors import AppError, PayloadTooLarge, RateLimited, Unauthorized
 from services.core.i18n import error_body, negotiate
-from webapp.http import REQUESTER
+from webapp.http import REQUESTER, ClientGone
 from webapp.keys import SERVICES, TRANSLATIONS
 
 log = logging.getLogger(__name__)
+#: Clients dropped mid-request; the same logger as the connection timeouts (webapp.protocol).
+connections_log = logging.getLogger("webapp.connections")
+#: Set on a request whose client was dropped: the access log skips it (its line is logged).
+DROPPED: web.RequestKey[bool] = web.RequestKey("dropped", bool)
 
 SOCKETIO_PREFIX = "/socket.io/"
 _HTTP_CODES = {404: "not_found", 405: "method_not_allowed", 413: "payload_too_large"}
@@ -84,6 +88,13 @@ def edge_middleware(request: web.Request, handler: Handler) -> Awaitable[web.Str
 async def _guarded(request: web.Request, handler: Handler) -> web.StreamResponse:
     try:
         response = await handler(request)
+    except ClientGone as exc:
+        return await _drop(request, exc)
+    except ConnectionResetError:
+        if request.transport is not None and not request.transport.is_closing():
+            log.exception("unhandled error on %s %s", request.method, request.path)
+            raise
+        return await _drop(request, ClientGone(timed_out=False, after=0.0))
     except AppError as exc:
         response = _app_error_response(request, exc)
     except web.HTTPRequestEntityTooLarge:
@@ -102,3 +113,34 @@ async def _guarded(request: web.Request, handler: Handler) -> web.StreamResponse
             raise
         response = error_response(500, "internal_error", "Internal server error.")
     return _secure(request, response)
+
+
+async def _drop(request: web.Request, exc: ClientGone) -> web.StreamResponse:
+    """One INFO line (method, path, why), no traceback; the connection is closed.
+
+    A client too slow with its body gets a 408 first (and the connection's remaining body is
+    not waited for: aiohttp would otherwise linger up to 10 s reading it)."""
+    request[DROPPED] = True
+    if exc.timed_out:
+        connections_log.info(
+            "%s %s: dropped client: request body not received within %.1f s (HTTP_BODY_TIMEOUT)",
+            request.method,
+            request.path,
+            exc.after,
+        )
+        response = error_response(408, "request_timeout", "The request body came too slowly.")
+        response.force_close()
+        _secure(request, response)
+        try:
+            await response.prepare(request)
+            await response.write_eof()
+        except ConnectionError:
+            pass
+    else:
+        connections_log.info("%s %s: client went away", request.method, request.path)
+        response = web.Response(status=499)  # nobody reads it: nginx's "client closed request"
+        response.force_close()
+    protocol = request.protocol
+    if protocol is not None:
+        protocol.force_close()  # type: ignore[attr-defined]
+    return response
