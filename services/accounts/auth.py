@@ -14,6 +14,7 @@ from services.accounts.telegram_auth import InitDataError, parse_init_data
 from services.accounts.tokens import AccessClaims, decode_access_claims, issue_access_token
 from services.accounts.users import USERNAME_RE, TelegramProfile, do_upsert_telegram_user
 from services.core.context import Services
+from services.core.contract import SESSION_REVOKED
 from services.core.errors import N_, Conflict, Unauthorized, ValidationError
 from services.core.events import Event
 from services.core.passwords import (
@@ -34,9 +35,6 @@ class Session:
     access_token: str
 
 
-#: Emitted to ``user:<id>`` when the user signed out everywhere; every process then
-#: disconnects that user's sockets (signaling.hub).
-SESSION_REVOKED = "session:revoked"
 REVOKED_MESSAGE = N_("You signed out on all devices. Sign in again.")
 
 
@@ -174,6 +172,7 @@ async def do_logout_all(services: Services, user: User) -> None:
     Socket.IO connect), and their live sockets, on every process, are disconnected."""
     await User.filter(id=user.id).update(token_version=F("token_version") + 1)
     await user.refresh_from_db(fields=["token_version"])
+    # To user:<id>: every process disconnects that user's sockets after delivering it (hub).
     await services.events.publish(
         Event(SESSION_REVOKED, {"reason": "revoked"}, scope=f"user:{user.id}")
     )

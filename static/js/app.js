@@ -259,8 +259,13 @@ class App {
 
   connect() {
     this.connection?.close();
-    const connection = new Connection(this.session.token);
+    const connection = new Connection(() => this.session.token, {
+      // Called when the server ended the socket because its token expired.
+      renew: () =>
+        this.session.tokenExpired(5000) ? this.session.refresh() : Promise.resolve(this.session.token),
+    });
     this.connection = connection;
+    connection.addEventListener("sessionended", () => this.signOut());
     const status = $("#connection-status");
     const render = () => {
       status.dataset.state = connection.state;

@@ -1,11 +1,29 @@
 // Who is signed in. Inside Telegram: initData → POST /api/auth/telegram, every time the app
 // opens (nothing is stored). In a browser: an access token kept in localStorage, checked with
 // GET /api/users/me, or the email/password forms.
+//
+// A token lives JWT_TTL seconds; the server disconnects a socket when its token expires
+// (session:expired). The session refreshes its token a little before that (POST
+// /api/auth/refresh, or a new Telegram sign-in inside Telegram) and the connection reconnects
+// with the new one; "sign out everywhere" (POST /api/auth/logout-all) ends every session.
 
 import { ApiError } from "./api.js";
 import { getInitData, isInsideTelegram } from "./telegram.js";
 
 export const TOKEN_KEY = "vmeste.token";
+const REFRESH_AHEAD_MS = 60_000; // refresh this long before the token expires
+const MIN_REFRESH_DELAY_MS = 5_000;
+
+/** The token's `exp` in ms since the epoch, or null (the payload is not verified here). */
+export function tokenExpiry(token) {
+  try {
+    const part = token.split(".")[1].replace(/-/g, "+").replace(/_/g, "/");
+    const { exp } = JSON.parse(atob(part.padEnd(part.length + ((4 - (part.length % 4)) % 4), "=")));
+    return typeof exp === "number" ? exp * 1000 : null;
+  } catch {
+    return null;
+  }
+}
 
 // localStorage throws when storage is disabled (some private modes): then the session simply
 // lasts as long as the page.
@@ -38,6 +56,8 @@ export class Session {
     this.api = api;
     this.user = null;
     this.viaTelegram = isInsideTelegram();
+    this._refreshTimer = null;
+    this._refreshing = null;
   }
 
   get token() {
@@ -59,6 +79,7 @@ export class Session {
     try {
       const { user } = await this.api.get("/api/users/me");
       this.user = user;
+      this._scheduleRefresh();
       return user;
     } catch (error) {
       if (error instanceof ApiError && error.status === 401) {
@@ -90,16 +111,62 @@ export class Session {
     this.viaTelegram = false;
   }
 
+  /**
+   * A fresh token: a new Telegram sign-in inside Telegram, else POST /api/auth/refresh with the
+   * current one. Resolves to the new token; rejects with an ApiError (401: sign in again).
+   * Concurrent calls share one request.
+   */
+  refresh() {
+    this._refreshing ??= (async () => {
+      try {
+        if (this.viaTelegram) {
+          this._accept(await this.api.post("/api/auth/telegram", { initData: getInitData() }));
+        } else {
+          this._accept(await this.api.post("/api/auth/refresh"));
+        }
+        return this.token;
+      } finally {
+        this._refreshing = null;
+      }
+    })();
+    return this._refreshing;
+  }
+
+  /** Sign out on every device (every token so far stops working), then here. */
+  async signOutEverywhere() {
+    await this.api.post("/api/auth/logout-all");
+    this.signOut();
+  }
+
+  /** Whether the current token is (about to be) past its `exp`. */
+  tokenExpired(marginMs = 0) {
+    const expiry = this.token ? tokenExpiry(this.token) : null;
+    return expiry !== null && expiry - marginMs <= Date.now();
+  }
+
   signOut() {
+    clearTimeout(this._refreshTimer);
     storage.clear();
     this.api.token = null;
     this.user = null;
+  }
+
+  _scheduleRefresh() {
+    clearTimeout(this._refreshTimer);
+    const expiry = this.token ? tokenExpiry(this.token) : null;
+    if (expiry === null) return;
+    const delay = Math.max(MIN_REFRESH_DELAY_MS, expiry - Date.now() - REFRESH_AHEAD_MS);
+    // setTimeout takes at most 2^31-1 ms (~24 days); a longer token is refreshed at that point.
+    this._refreshTimer = setTimeout(() => {
+      this.refresh().catch((error) => console.warn("vmeste: token refresh failed", error));
+    }, Math.min(delay, 2 ** 31 - 1));
   }
 
   _accept({ accessToken, user }) {
     this.api.token = accessToken;
     if (!this.viaTelegram) storage.set(accessToken);
     this.user = user;
+    this._scheduleRefresh();
     return user;
   }
 }

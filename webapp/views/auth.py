@@ -1,5 +1,5 @@
-"""POST /api/auth/{register,login,telegram}: parse, call services.accounts.auth, render the
-session."""
+"""POST /api/auth/{register,login,telegram,refresh,logout-all}: parse, call
+services.accounts.auth, render the session."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from aiohttp import web
 from services.accounts import auth
 from services.accounts.contract import LoginBody, RegisterBody, TelegramBody
 from services.accounts.users import user_payload
-from webapp.http import client_ip, parse_body
+from webapp.http import bearer_token, client_ip, parse_body, requester
 from webapp.keys import SERVICES
 
 
@@ -48,3 +48,16 @@ async def telegram(request: web.Request) -> web.Response:
         request.app[SERVICES], init_data=body.init_data, client_ip=client_ip(request)
     )
     return _session(session)
+
+
+async def refresh(request: web.Request) -> web.Response:
+    """A fresh token for a valid, unrevoked one (``Authorization: Bearer``)."""
+    session = await auth.do_refresh(request.app[SERVICES], bearer_token(request))
+    return _session(session)
+
+
+async def logout_all(request: web.Request) -> web.Response:
+    """Sign out on every device: all tokens so far stop working, live sockets are closed."""
+    user = await requester(request)
+    await auth.do_logout_all(request.app[SERVICES], user)
+    return web.json_response({"ok": True})
