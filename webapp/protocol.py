@@ -122,8 +122,7 @@ class TimedRequestHandler(RequestHandler):
         self._cancel_header_deadline()
         if dripping:
             log.info(
-                "dropped client %s: request headers not complete after %.1f s "
-                "(HTTP_IDLE_TIMEOUT)",
+                "dropped client %s: request headers not complete after %.1f s (HTTP_IDLE_TIMEOUT)",
                 peer,
                 self._loop.time() - self._header_started,
             )
