@@ -116,10 +116,12 @@ async def _guarded(request: web.Request, handler: Handler) -> web.StreamResponse
 
 
 async def _drop(request: web.Request, exc: ClientGone) -> web.StreamResponse:
-    """One INFO line (method, path, why), no traceback; the connection is closed.
+    """One INFO line (method, path, why), no traceback.
 
-    A client too slow with its body gets a 408 first (and the connection's remaining body is
-    not waited for: aiohttp would otherwise linger up to 10 s reading it)."""
+    A client too slow with its body gets a 408 and the end of the stream at once (a half
+    close: closing outright with its unread bytes pending would reset the connection, and the
+    client could lose the 408); aiohttp then reads and discards what it still sends for its
+    lingering time (``webapp.protocol.LINGERING_SECONDS``) and closes the connection."""
     request[DROPPED] = True
     if exc.timed_out:
         connections_log.info(
@@ -134,13 +136,13 @@ async def _drop(request: web.Request, exc: ClientGone) -> web.StreamResponse:
         try:
             await response.prepare(request)
             await response.write_eof()
-        except ConnectionError:
+            transport = request.transport
+            if transport is not None and transport.can_write_eof():
+                transport.write_eof()
+        except (ConnectionError, OSError):
             pass
-    else:
-        connections_log.info("%s %s: client went away", request.method, request.path)
-        response = web.Response(status=499)  # nobody reads it: nginx's "client closed request"
-        response.force_close()
-    protocol = request.protocol
-    if protocol is not None:
-        protocol.force_close()  # type: ignore[attr-defined]
+        return response
+    connections_log.info("%s %s: client went away", request.method, request.path)
+    response = web.Response(status=499)  # nobody reads it: nginx's "client closed request"
+    response.force_close()
     return response

@@ -29,6 +29,10 @@ from aiohttp import web
 from aiohttp.web_protocol import RequestHandler
 
 log = logging.getLogger("webapp.connections")
+#: How long aiohttp keeps reading (and discarding) a body its view did not read, so the client
+#: gets the early answer (a 401, a 413, the 408 of a too slow body) before the connection
+#: closes. aiohttp's default is 10 s, long enough for a dripping client to hold its slot.
+LINGERING_SECONDS = 2.0
 
 
 def _peer(handler: RequestHandler) -> str:
@@ -157,6 +161,7 @@ class TimedAppRunner(web.AppRunner):
     def __init__(
         self, app: web.Application, *, idle_timeout: float, header_timeout: float, **kwargs: Any
     ) -> None:
+        kwargs.setdefault("lingering_time", LINGERING_SECONDS)
         super().__init__(app, keepalive_timeout=idle_timeout, **kwargs)
         self._header_timeout = header_timeout
 
