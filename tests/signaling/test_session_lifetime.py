@@ -174,9 +174,11 @@ async def test_logout_all_disconnects_sockets_on_every_server(
     for server in (first, second):
         await subscribed(server)
 
-    async with aiohttp.ClientSession(base_url=first.url) as http:
-        async with http.post("/api/auth/logout-all", headers=anna.headers) as r:
-            assert r.status == 200
+    async with (
+        aiohttp.ClientSession(base_url=first.url) as http,
+        http.post("/api/auth/logout-all", headers=anna.headers) as r,
+    ):
+        assert r.status == 200
 
     await eventually(lambda: not on_first.client.connected)
     await eventually(lambda: not on_second.client.connected)
@@ -185,8 +187,10 @@ async def test_logout_all_disconnects_sockets_on_every_server(
     assert boris_on_second.client.connected
 
     # The other server refuses the old token too (the version is in the shared database).
-    async with aiohttp.ClientSession(base_url=second.url) as http:
-        async with http.get("/api/users/me", headers=anna.headers) as r:
-            assert r.status == 401
+    async with (
+        aiohttp.ClientSession(base_url=second.url) as http,
+        http.get("/api/users/me", headers=anna.headers) as r,
+    ):
+        assert r.status == 401
     with pytest.raises(SioRefused):
         await sio_client(anna.token, url=second.url)
