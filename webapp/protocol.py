@@ -43,13 +43,17 @@ def _peer(handler: RequestHandler) -> str:
 
 
 class TimedRequestHandler(RequestHandler):
-    """aiohttp's connection protocol with a read deadline for each request's headers."""
+    """aiohttp's connection protocol with a read deadline for each request's headers.
 
-    #: Set by :class:`TimedServer` before the connection is made.
-    header_timeout: float = 10.0
+    Slots, like aiohttp's own: no ``__dict__`` per connection (a WebSocket keeps its
+    connection's protocol for hours, and thousands of them)."""
+
+    __slots__ = ("header_timeout", "_header_deadline", "_header_started", "_last_payload")
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        #: Set by :class:`TimedServer` before the connection is made.
+        self.header_timeout = 10.0
         self._header_deadline: asyncio.TimerHandle | None = None
         self._header_started = 0.0
         self._last_payload: Any = None
@@ -61,7 +65,12 @@ class TimedRequestHandler(RequestHandler):
             return True
         # The last parsed request's body is still arriving: body bytes, not headers.
         payload = self._last_payload
-        return payload is not None and not payload.is_eof()
+        if payload is None:
+            return False
+        if payload.is_eof():
+            self._last_payload = None  # do not keep a read body for the connection's life
+            return False
+        return True
 
     def data_received(self, data: bytes) -> None:
         arm = (
