@@ -48,7 +48,7 @@ class TimedRequestHandler(RequestHandler):
     Slots, like aiohttp's own: no ``__dict__`` per connection (a WebSocket keeps its
     connection's protocol for hours, and thousands of them)."""
 
-    __slots__ = ("header_timeout", "_header_deadline", "_header_started", "_last_payload")
+    __slots__ = ("_header_deadline", "_header_started", "_last_payload", "header_timeout")
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
