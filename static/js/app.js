@@ -46,6 +46,7 @@ class App {
       this.showAuth();
     });
     $("#sign-out").addEventListener("click", () => this.signOut());
+    $("#sign-out-everywhere").addEventListener("click", () => this.signOutEverywhere());
     this.startParamUsed = false;
     this.hideMainButton = () => {};
     this.hideBackButton = () => {};
@@ -298,6 +299,17 @@ class App {
     const url = new URL(window.location.href);
     url.searchParams.set("lang", language);
     window.location.replace(url.href);
+  }
+
+  /** Every token so far stops working and every socket of this account closes (all devices). */
+  async signOutEverywhere() {
+    try {
+      await this.session.signOutEverywhere();
+    } catch (error) {
+      $("#home-error").textContent = messageFor(error);
+      return;
+    }
+    this.signOut();
   }
 
   signOut() {
