@@ -137,7 +137,8 @@ async def test_logout_all_refuses_old_tokens_and_disconnects_live_sockets(
             assert r.status == 401
         with pytest.raises(SioRefused) as refused:
             await sio_client(token)
-        assert refused.value.data["code"] == "unauthorized"
+        assert refused.value.data["data"]["code"] == "unauthorized"
+        assert "signed out on all devices" in refused.value.data["message"]
 
     # Signing in again works, on HTTP and Socket.IO.
     async with http.post(
