@@ -11,18 +11,24 @@ import { ApiError } from "./api.js";
 import { getInitData, isInsideTelegram } from "./telegram.js";
 
 export const TOKEN_KEY = "vmeste.token";
-const REFRESH_AHEAD_MS = 60_000; // refresh this long before the token expires
-const MIN_REFRESH_DELAY_MS = 5_000;
+// Refresh this long before the token expires: a minute, or a fifth of a shorter lifetime.
+const REFRESH_AHEAD_MS = 60_000;
+const REFRESH_AHEAD_SHARE = 0.2;
+const MIN_REFRESH_DELAY_MS = 500;
+
+function tokenClaims(token) {
+  try {
+    const part = token.split(".")[1].replace(/-/g, "+").replace(/_/g, "/");
+    return JSON.parse(atob(part.padEnd(part.length + ((4 - (part.length % 4)) % 4), "=")));
+  } catch {
+    return {};
+  }
+}
 
 /** The token's `exp` in ms since the epoch, or null (the payload is not verified here). */
 export function tokenExpiry(token) {
-  try {
-    const part = token.split(".")[1].replace(/-/g, "+").replace(/_/g, "/");
-    const { exp } = JSON.parse(atob(part.padEnd(part.length + ((4 - (part.length % 4)) % 4), "=")));
-    return typeof exp === "number" ? exp * 1000 : null;
-  } catch {
-    return null;
-  }
+  const { exp } = tokenClaims(token);
+  return typeof exp === "number" ? exp * 1000 : null;
 }
 
 // localStorage throws when storage is disabled (some private modes): then the session simply
@@ -153,9 +159,11 @@ export class Session {
 
   _scheduleRefresh() {
     clearTimeout(this._refreshTimer);
-    const expiry = this.token ? tokenExpiry(this.token) : null;
-    if (expiry === null) return;
-    const delay = Math.max(MIN_REFRESH_DELAY_MS, expiry - Date.now() - REFRESH_AHEAD_MS);
+    const { exp, iat } = this.token ? tokenClaims(this.token) : {};
+    if (typeof exp !== "number") return;
+    const lifetime = typeof iat === "number" ? (exp - iat) * 1000 : Infinity;
+    const ahead = Math.min(REFRESH_AHEAD_MS, lifetime * REFRESH_AHEAD_SHARE);
+    const delay = Math.max(MIN_REFRESH_DELAY_MS, exp * 1000 - Date.now() - ahead);
     // setTimeout takes at most 2^31-1 ms (~24 days); a longer token is refreshed at that point.
     this._refreshTimer = setTimeout(() => {
       this.refresh().catch((error) => console.warn("vmeste: token refresh failed", error));
