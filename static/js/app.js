@@ -263,7 +263,7 @@ class App {
     const connection = new Connection(() => this.session.token, {
       // Called when the server ended the socket because its token expired.
       renew: () =>
-        this.session.tokenExpired(5000) ? this.session.refresh() : Promise.resolve(this.session.token),
+        this.session.tokenExpired(1000) ? this.session.refresh() : Promise.resolve(this.session.token),
     });
     this.connection = connection;
     connection.addEventListener("sessionended", () => this.signOut());
