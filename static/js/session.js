@@ -126,10 +126,15 @@ export class Session {
     this._refreshing ??= (async () => {
       try {
         if (this.viaTelegram) {
-          this._accept(await this.api.post("/api/auth/telegram", { initData: getInitData() }));
-        } else {
-          this._accept(await this.api.post("/api/auth/refresh"));
+          try {
+            this._accept(await this.api.post("/api/auth/telegram", { initData: getInitData() }));
+            return this.token;
+          } catch (error) {
+            // initData older than INIT_DATA_MAX_AGE (the app stayed open): the token still can.
+            if (!(error instanceof ApiError && error.status === 401) || !this.token) throw error;
+          }
         }
+        this._accept(await this.api.post("/api/auth/refresh"));
         return this.token;
       } finally {
         this._refreshing = null;
