@@ -32,6 +32,7 @@ export class Connection extends EventTarget {
     this._token = token;
     this.renew = renew;
     this._ended = null; // the reason of the last session:* event, until the next connection
+    this._renewed = false; // renewed the token after a refusal, since the last connection
     this.socket = null;
     this.state = "connecting";
     this.clockOffset = null; // server time minus client time, ms
@@ -127,6 +128,7 @@ export class Connection extends EventTarget {
     });
     socket.on("connect", () => {
       this._ended = null;
+      this._renewed = false;
       this._setState("connected");
       this.syncClock().catch((error) => console.warn("vmeste: clock sync failed", error));
       clearInterval(this._resyncTimer);
@@ -151,8 +153,17 @@ export class Connection extends EventTarget {
     });
     socket.on("connect_error", (error) => {
       // socket.active is false when the server refused us (bad token): no retry is coming.
+      const refused = !socket.active && error?.data?.code === "unauthorized";
+      if (refused && this.renew && !this._renewed && !this.closed) {
+        // Reconnecting with a token that expired meanwhile: renew it once, then try again.
+        this._renewed = true;
+        this._setState("connecting");
+        this._reconnectWithFreshToken();
+        return;
+      }
       this._setState(socket.active ? "connecting" : "offline");
       if (!socket.active) console.warn("vmeste: connection refused", error?.data ?? error);
+      if (refused) this._endSession("refused"); // revoked, or renewing did not help
     });
   }
 
