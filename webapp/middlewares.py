@@ -90,11 +90,6 @@ async def _guarded(request: web.Request, handler: Handler) -> web.StreamResponse
         response = await handler(request)
     except ClientGone as exc:
         return await _drop(request, exc)
-    except ConnectionResetError:
-        if request.transport is not None and not request.transport.is_closing():
-            log.exception("unhandled error on %s %s", request.method, request.path)
-            raise
-        return await _drop(request, ClientGone(timed_out=False, after=0.0))
     except AppError as exc:
         response = _app_error_response(request, exc)
     except web.HTTPRequestEntityTooLarge:
@@ -107,12 +102,20 @@ async def _guarded(request: web.Request, handler: Handler) -> web.StreamResponse
         response = error_response(exc.status, _HTTP_CODES.get(exc.status, "http_error"), message)
         if "Allow" in exc.headers:  # a 405 must say which methods the resource takes
             response.headers["Allow"] = exc.headers["Allow"]
-    except Exception:
+    except Exception as exc:
+        if isinstance(exc, ConnectionResetError) and _client_gone(request):
+            # The client left while the view wrote or read (not through read_body).
+            return await _drop(request, ClientGone(timed_out=False, after=0.0))
         log.exception("unhandled error on %s %s", request.method, request.path)
         if not _is_api(request):
             raise
         response = error_response(500, "internal_error", "Internal server error.")
     return _secure(request, response)
+
+
+def _client_gone(request: web.Request) -> bool:
+    transport = request.transport
+    return transport is None or transport.is_closing()
 
 
 async def _drop(request: web.Request, exc: ClientGone) -> web.StreamResponse:
