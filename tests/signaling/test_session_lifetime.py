@@ -18,7 +18,7 @@ from composition import Server
 from services.accounts.tokens import issue_access_token
 from signaling.hub import close_sio
 from tests.conftest import REDIS_URL, Account, ServerFactory, SioFactory, SioRefused, register
-from tests.signaling.test_rooms import Recorder, eventually
+from tests.signaling.test_rooms import Recorder, create_room, eventually, join
 from tests.signaling.test_rooms_redis import subscribed
 from webapp.keys import SIO
 
@@ -43,14 +43,19 @@ def record_disconnects(rec: Recorder) -> list[Any]:
 
 
 async def test_socket_is_disconnected_when_its_token_expires(
-    server: Server, http: aiohttp.ClientSession, sio_client: SioFactory
+    server: Server,
+    http: aiohttp.ClientSession,
+    sio_client: SioFactory,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     anna = await register(http, "anna_expiry")
-    token = short_token(server, anna, lives=2.0)
+    boris = await register(http, "boris_expiry")
+    room = await create_room(server, anna)
+    token = short_token(server, boris, lives=2.0)
     exp = jwt.decode(token, options={"verify_signature": False})["exp"]
     rec = Recorder(await sio_client(token))
     reasons = record_disconnects(rec)
-    assert (await rec.call("time:sync", {"clientTime": 1.0}))["ok"] is True
+    await join(rec, room)
 
     await eventually(lambda: not rec.client.connected, within=4)
     ended_at = time.time()
@@ -59,10 +64,14 @@ async def test_socket_is_disconnected_when_its_token_expires(
     # At the token's exp, not before it (nor much later).
     assert exp - 0.05 <= ended_at <= exp + 1.0, (exp, ended_at)
 
-    # The expired token no longer connects; a fresh one does.
+    # The expired token no longer connects; a fresh one does, and joins again: still a member
+    # (the disconnect only started the presence grace period).
     with pytest.raises(SioRefused):
         await sio_client(token)
-    assert (await sio_client(anna.token)).connected
+    again = Recorder(await sio_client(boris.token))
+    snapshot = await join(again, room)
+    assert boris.id in {p["user"]["id"] for p in snapshot["participants"]}
+    assert [r for r in caplog.records if r.levelname == "ERROR"] == []
 
 
 async def test_a_socket_that_disconnects_first_leaves_no_timer(
