@@ -52,7 +52,16 @@ async def webhook(request: web.Request) -> web.Response:
     if secret is None or not _secret_ok(given, secret.get_secret_value()):
         return web.json_response({"ok": False}, status=401)
     bot = request.app[BOT]
-    update = _parse_update(await request.read(), bot)
+    try:
+        # HTTP_BODY_TIMEOUT, as webapp.http.read_body (only the secret's holder gets here).
+        async with asyncio.timeout(services.settings.http_body_timeout):
+            body = await request.read()
+    except (TimeoutError, ConnectionError):
+        log.info("%s %s: webhook body not received, dropped", request.method, request.path)
+        response = web.json_response({"ok": False}, status=408)
+        response.force_close()
+        return response
+    update = _parse_update(body, bot)
     if update is None:
         return web.json_response({"ok": False}, status=400)
     # Telegram re-delivers an update when our answer is slow or lost; any process may get it.

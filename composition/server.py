@@ -24,6 +24,7 @@ from services.core.context import Services
 from services.core.db import start_database, stop_database
 from services.rooms.presence import start_heartbeat, stop_heartbeat
 from webapp.app import AccessLogger
+from webapp.protocol import TimedAppRunner
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -80,8 +81,13 @@ class Server:
             log.info("BOT_TOKEN is not set: the bot is off, the web app runs alone")
         # This process's presence heartbeat; each beat also sweeps processes that died.
         await start_heartbeat(self.services)
-        self._runner = web.AppRunner(
-            self.app, access_log_class=AccessLogger, handle_signals=False, shutdown_timeout=5
+        self._runner = TimedAppRunner(
+            self.app,
+            idle_timeout=settings.http_idle_timeout,
+            header_timeout=settings.http_header_timeout,
+            access_log_class=AccessLogger,
+            handle_signals=False,
+            shutdown_timeout=5,
         )
         await self._runner.setup()
         self._site = web.TCPSite(self._runner, settings.host, settings.port)

@@ -30,6 +30,9 @@ class User(Model):
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
     last_seen_at = fields.DatetimeField(null=True)
+    # Bumped by "sign out everywhere": tokens carry the version they were issued at (``ver``)
+    # and one older than this is refused.
+    token_version = fields.IntField(default=0)
 
     class Meta:
         table = "users"

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import urlsplit
@@ -17,9 +19,10 @@ from urllib.parse import urlsplit
 import socketio
 from aiohttp import WSCloseCode
 
-from services.accounts.auth import access_user_by_token
+from services.accounts.auth import authenticate
 from services.accounts.users import pick_language
 from services.core.context import Services
+from services.core.contract import SESSION_EXPIRED, SESSION_REVOKED
 from services.core.errors import N_, AppError, Unauthorized
 from services.core.events import Event
 from services.core.i18n import error_body, load_translations, negotiate
@@ -84,6 +87,12 @@ class Hub:
         self._disconnect_hooks: list[DisconnectHook] = []
         self._after_emit: dict[str, list[EventHook]] = {}
         self._ordered: dict[str, asyncio.Lock] = {}
+        #: Each socket's disconnect at its token's ``exp`` (cancelled when it disconnects).
+        self._expiry: dict[str, asyncio.TimerHandle] = {}
+        #: The context the expiry timers run in (the server's, with its ORM): one for all,
+        #: instead of a copy per timer (call_at's default; ~0.1 KB per socket).
+        self._timer_context = contextvars.copy_context()
+        self._ending: set[asyncio.Task[None]] = set()
         manager = (
             FrameOnceRedisManager(
                 services.settings.redis_url, channel=socketio_channel(services.settings.redis_url)
@@ -100,6 +109,9 @@ class Hub:
             ping_timeout=20,
         )
         install_direct_websocket(self.sio)
+        # Signing out everywhere: every process, once it delivered session:revoked to its
+        # sockets in user:<id>, disconnects them (the event reaches them all through Redis).
+        manager.disconnect_after = frozenset({SESSION_REVOKED})
         self.sio.on("connect", self._connect)
         self.sio.on("disconnect", self._disconnect)
         services.events.subscribe("*", self._fan_out)
@@ -116,7 +128,7 @@ class Hub:
             body = error_body(error, refused_in)
             raise socketio.exceptions.ConnectionRefusedError(body["message"], body)
         try:
-            user = await access_user_by_token(self.services, token)
+            user, claims = await authenticate(self.services, token)
         except Unauthorized as exc:
             # The JS client sees err.message and err.data ({code, message}).
             body = error_body(exc, refused_in)
@@ -125,9 +137,42 @@ class Hub:
         await self.sio.enter_room(sid, user_room(user.id))
         if isinstance(environ, dict):
             _trim_environ(environ)
+        self._schedule_expiry(sid, claims.expires_at)
+
+    def _schedule_expiry(self, sid: str, expires_at: float) -> None:
+        """Disconnect ``sid`` when its token expires: a socket lives no longer than the token
+        it connected with (the client refreshes the token and connects again)."""
+        loop = asyncio.get_running_loop()
+        delay = max(0.0, expires_at - time.time())
+        previous = self._expiry.pop(sid, None)
+        if previous is not None:
+            previous.cancel()
+        self._expiry[sid] = loop.call_at(
+            loop.time() + delay, self._expire, sid, context=self._timer_context
+        )
+
+    def _expire(self, sid: str) -> None:
+        self._expiry.pop(sid, None)
+        task = asyncio.get_running_loop().create_task(self._end_session(sid, "expired"))
+        self._ending.add(task)
+        task.add_done_callback(self._ending.discard)
+
+    async def _end_session(self, sid: str, reason: str) -> None:
+        """Tell the socket why (``session:expired``), then disconnect it (the client sees
+        "io server disconnect" and reconnects with a fresh token)."""
+        if not self.sio.manager.is_connected(sid, "/"):
+            return
+        try:
+            await self.sio.emit(SESSION_EXPIRED, {"reason": reason}, to=sid, ignore_queue=True)
+            await self.sio.disconnect(sid, ignore_queue=True)
+        except Exception:
+            log.exception("could not end the session of socket %s", sid)
 
     async def _disconnect(self, sid: str, reason: Any = None) -> None:
         self._ordered.pop(sid, None)
+        expiry = self._expiry.pop(sid, None)
+        if expiry is not None:
+            expiry.cancel()
         for hook in self._disconnect_hooks:
             try:
                 await hook(sid)

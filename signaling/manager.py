@@ -284,6 +284,10 @@ class FrameOnceManager(socketio.AsyncManager):
     #: Deliveries written directly and through socket queues (for benchmarks and tests).
     direct_writes = 0
     queued_writes = 0
+    #: Events after whose delivery this process disconnects the recipients it delivered to
+    #: (``session:revoked``: with Redis every process delivers a room emit to its own sockets,
+    #: so every process disconnects its own).
+    disconnect_after: frozenset[str] = frozenset()
 
     async def emit(
         self,
@@ -323,12 +327,16 @@ class FrameOnceManager(socketio.AsyncManager):
         frame = text_frame(packets[0].encode()) if len(packets) == 1 else None
         sockets = self.server.eio.sockets
         direct = queued = 0
+        ending = event in self.disconnect_after
+        delivered: list[str] = []
         for sid, eio_sid in self.get_participants(namespace, room):
             if sid in skip:
                 continue
             socket = sockets.get(eio_sid)
             if socket is None or socket.closed:
                 continue
+            if ending:
+                delivered.append(sid)
             if frame is not None and _write_direct(socket, frame):
                 direct += 1
                 continue
@@ -337,6 +345,16 @@ class FrameOnceManager(socketio.AsyncManager):
             queued += 1
         FrameOnceManager.direct_writes += direct
         FrameOnceManager.queued_writes += queued
+        if event in self.disconnect_after and delivered:
+            await self._disconnect_all(delivered, namespace)
+
+    async def _disconnect_all(self, sids: list[str], namespace: str) -> None:
+        # After the event: the DISCONNECT packet goes through the socket's queue, behind it.
+        for sid in sids:
+            try:
+                await self.server.disconnect(sid, namespace=namespace, ignore_queue=True)
+            except Exception:  # noqa: BLE001 - one failure must not keep the others connected
+                self._get_logger().exception("could not disconnect %s", sid)
 
 
 class FrameOnceRedisManager(socketio.AsyncRedisManager, FrameOnceManager):

@@ -17,7 +17,7 @@ from aiohttp.web_response import StreamResponse
 from services.core.context import Services
 from services.core.i18n import load_translations
 from webapp.keys import BOT_ENABLED, BOT_INFO, SERVICES, TRANSLATIONS
-from webapp.middlewares import edge_middleware
+from webapp.middlewares import DROPPED, edge_middleware
 from webapp.routes import setup_routes
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -27,6 +27,8 @@ class AccessLogger(AbstractAccessLogger):
     """Method, path without the query string, status and time: never tokens, initData or bodies."""
 
     def log(self, request: BaseRequest, response: StreamResponse, time_taken: float) -> None:
+        if request.get(DROPPED):
+            return  # a dropped client: webapp.middlewares logged its one line
         self.logger.info(
             "%s %s %s %.1fms",
             request.method,

@@ -3,6 +3,7 @@ subclasses, are in ``services/*/contract.py``), resolve the requester."""
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
 import json
 from typing import TypeVar
@@ -20,12 +21,40 @@ M = TypeVar("M", bound=BaseModel)
 REQUESTER: web.RequestKey[User] = web.RequestKey("requester", User)
 
 
+class ClientGone(Exception):
+    """The client stopped sending its request: it disconnected (``timed_out`` False) or did not
+    send its body within ``HTTP_BODY_TIMEOUT``. The edge middleware logs one INFO line and
+    closes the connection; there is nobody to answer (or no point in waiting)."""
+
+    def __init__(self, *, timed_out: bool, after: float) -> None:
+        super().__init__("request body timed out" if timed_out else "client went away")
+        self.timed_out = timed_out
+        self.after = after
+
+
+async def read_body(request: web.Request) -> bytes:
+    """The whole request body, read within ``HTTP_BODY_TIMEOUT`` (aiohttp has no body read
+    timeout: a client dripping a byte now and then held its request open for ever).
+
+    :class:`ClientGone` when the client disconnects or is too slow; ``PayloadTooLarge``
+    past ``MAX_BODY_BYTES``. Every view reads its body through here (``parse_body``)."""
+    settings = request.app[SERVICES].settings
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    try:
+        async with asyncio.timeout(settings.http_body_timeout):
+            return await request.read()
+    except web.HTTPRequestEntityTooLarge:
+        raise PayloadTooLarge(limit=settings.max_body_bytes) from None
+    except TimeoutError:
+        raise ClientGone(timed_out=True, after=loop.time() - started) from None
+    except ConnectionError:  # aiohttp feeds the body ConnectionResetError when the client leaves
+        raise ClientGone(timed_out=False, after=loop.time() - started) from None
+
+
 async def parse_body(request: web.Request, model: type[M]) -> M:
     """Read a JSON object body into ``model``; errors name the field."""
-    try:
-        raw = await request.read()
-    except web.HTTPRequestEntityTooLarge:
-        raise PayloadTooLarge(limit=request.app[SERVICES].settings.max_body_bytes) from None
+    raw = await read_body(request)
     if not raw:
         raise ValidationError("The request body must be a JSON object.", field="body")
     try:

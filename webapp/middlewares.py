@@ -12,10 +12,14 @@ from aiohttp.typedefs import Handler
 from services.accounts.users import pick_language
 from services.core.errors import AppError, PayloadTooLarge, RateLimited, Unauthorized
 from services.core.i18n import error_body, negotiate
-from webapp.http import REQUESTER
+from webapp.http import REQUESTER, ClientGone
 from webapp.keys import SERVICES, TRANSLATIONS
 
 log = logging.getLogger(__name__)
+#: Clients dropped mid-request; the same logger as the connection timeouts (webapp.protocol).
+connections_log = logging.getLogger("webapp.connections")
+#: Set on a request whose client was dropped: the access log skips it (its line is logged).
+DROPPED: web.RequestKey[bool] = web.RequestKey("dropped", bool)
 
 SOCKETIO_PREFIX = "/socket.io/"
 _HTTP_CODES = {404: "not_found", 405: "method_not_allowed", 413: "payload_too_large"}
@@ -84,6 +88,8 @@ def edge_middleware(request: web.Request, handler: Handler) -> Awaitable[web.Str
 async def _guarded(request: web.Request, handler: Handler) -> web.StreamResponse:
     try:
         response = await handler(request)
+    except ClientGone as exc:
+        return await _drop(request, exc)
     except AppError as exc:
         response = _app_error_response(request, exc)
     except web.HTTPRequestEntityTooLarge:
@@ -96,9 +102,50 @@ async def _guarded(request: web.Request, handler: Handler) -> web.StreamResponse
         response = error_response(exc.status, _HTTP_CODES.get(exc.status, "http_error"), message)
         if "Allow" in exc.headers:  # a 405 must say which methods the resource takes
             response.headers["Allow"] = exc.headers["Allow"]
-    except Exception:
+    except Exception as exc:
+        if isinstance(exc, ConnectionResetError) and _client_gone(request):
+            # The client left while the view wrote or read (not through read_body).
+            return await _drop(request, ClientGone(timed_out=False, after=0.0))
         log.exception("unhandled error on %s %s", request.method, request.path)
         if not _is_api(request):
             raise
         response = error_response(500, "internal_error", "Internal server error.")
     return _secure(request, response)
+
+
+def _client_gone(request: web.Request) -> bool:
+    transport = request.transport
+    return transport is None or transport.is_closing()
+
+
+async def _drop(request: web.Request, exc: ClientGone) -> web.StreamResponse:
+    """One INFO line (method, path, why), no traceback.
+
+    A client too slow with its body gets a 408 and the end of the stream at once (a half
+    close: closing outright with its unread bytes pending would reset the connection, and the
+    client could lose the 408); aiohttp then reads and discards what it still sends for its
+    lingering time (``webapp.protocol.LINGERING_SECONDS``) and closes the connection."""
+    request[DROPPED] = True
+    if exc.timed_out:
+        connections_log.info(
+            "%s %s: dropped client: request body not received within %.1f s (HTTP_BODY_TIMEOUT)",
+            request.method,
+            request.path,
+            exc.after,
+        )
+        response = error_response(408, "request_timeout", "The request body came too slowly.")
+        response.force_close()
+        _secure(request, response)
+        try:
+            await response.prepare(request)
+            await response.write_eof()
+            transport = request.transport
+            if transport is not None and transport.can_write_eof():
+                transport.write_eof()
+        except (ConnectionError, OSError):
+            pass
+        return response
+    connections_log.info("%s %s: client went away", request.method, request.path)
+    response = web.Response(status=499)  # nobody reads it: nginx's "client closed request"
+    response.force_close()
+    return response

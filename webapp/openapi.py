@@ -95,6 +95,19 @@ ROUTES: tuple[Route, ...] = (
         errors=(400, 401, 413, 429),
         auth=False,
     ),
+    Route(
+        "post",
+        "/api/auth/refresh",
+        "A fresh access token for a valid, unrevoked one (same user, new expiry)",
+        accounts.Session,
+    ),
+    Route(
+        "post",
+        "/api/auth/logout-all",
+        "Sign out on every device: every token so far is refused, live sockets are closed"
+        " (session:revoked)",
+        core.Ok,
+    ),
     Route("get", "/api/users/me", "The signed-in user", accounts.MeResponse),
     Route(
         "patch",

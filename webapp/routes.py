@@ -18,6 +18,8 @@ def setup_routes(app: web.Application, *, static_dir: Path, media_dir: Path) -> 
     r.add_post("/api/auth/register", auth.register, name="auth_register")
     r.add_post("/api/auth/login", auth.login, name="auth_login")
     r.add_post("/api/auth/telegram", auth.telegram, name="auth_telegram")
+    r.add_post("/api/auth/refresh", auth.refresh, name="auth_refresh")
+    r.add_post("/api/auth/logout-all", auth.logout_all, name="auth_logout_all")
     r.add_get("/api/users/me", users.me, name="users_me")
     r.add_patch("/api/users/me", users.update_me, name="users_update_me")
     r.add_get("/api/users/search", users.search, name="users_search")

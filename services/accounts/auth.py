@@ -8,14 +8,17 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from tortoise.exceptions import IntegrityError
+from tortoise.expressions import F
 
 from models.users import User
 from services.accounts.devices import issue_device_token, read_device_tokens
 from services.accounts.telegram_auth import InitDataError, parse_init_data
-from services.accounts.tokens import decode_access_token, issue_access_token
+from services.accounts.tokens import AccessClaims, decode_access_claims, issue_access_token
 from services.accounts.users import USERNAME_RE, TelegramProfile, do_upsert_telegram_user
 from services.core.context import Services
+from services.core.contract import SESSION_REVOKED
 from services.core.errors import N_, Conflict, Unauthorized, ValidationError
+from services.core.events import Event
 from services.core.passwords import (
     MAX_PASSWORD_LENGTH,
     MIN_PASSWORD_LENGTH,
@@ -40,8 +43,13 @@ class Session:
     device_token: str | None = None
 
 
+REVOKED_MESSAGE = N_("You signed out on all devices. Sign in again.")
+
+
 def _issue(services: Services, user: User, *, device: bool = False) -> Session:
-    token = issue_access_token(services.jwt_key, user.id, ttl=services.settings.jwt_ttl)
+    token = issue_access_token(
+        services.jwt_key, user.id, ttl=services.settings.jwt_ttl, version=user.token_version
+    )
     device_token = issue_device_token(services.jwt_key, user.id) if device else None
     return Session(user=user, access_token=token, device_token=device_token)
 
@@ -177,9 +185,37 @@ async def do_telegram_sign_in(services: Services, *, init_data: str, client_ip: 
     return _issue(services, user)
 
 
-async def access_user_by_token(services: Services, token: str) -> User:
-    user_id = decode_access_token(services.jwt_key, token)
-    user = await User.get_or_none(id=user_id)
+async def authenticate(services: Services, token: str) -> tuple[User, AccessClaims]:
+    """The token's user and claims, or :class:`Unauthorized` (bad, expired, revoked token).
+
+    The version check rides on the one indexed read of the user every request makes anyway:
+    nothing is cached, so signing out everywhere takes effect at the next request."""
+    claims = decode_access_claims(services.jwt_key, token)
+    user = await User.get_or_none(id=claims.user_id)
     if user is None:
         raise Unauthorized()
+    if claims.version < user.token_version:
+        raise Unauthorized(REVOKED_MESSAGE)
+    return user, claims
+
+
+async def access_user_by_token(services: Services, token: str) -> User:
+    user, _ = await authenticate(services, token)
     return user
+
+
+async def do_refresh(services: Services, token: str) -> Session:
+    """A new token for a valid, unrevoked one (same user, same version, a fresh ``exp``)."""
+    user, _ = await authenticate(services, token)
+    return _issue(services, user)
+
+
+async def do_logout_all(services: Services, user: User) -> None:
+    """Sign ``user`` out everywhere: every token issued so far stops working (HTTP and
+    Socket.IO connect), and their live sockets, on every process, are disconnected."""
+    await User.filter(id=user.id).update(token_version=F("token_version") + 1)
+    await user.refresh_from_db(fields=["token_version"])
+    # To user:<id>: every process disconnects that user's sockets after delivering it (hub).
+    await services.events.publish(
+        Event(SESSION_REVOKED, {"reason": "revoked"}, scope=f"user:{user.id}")
+    )

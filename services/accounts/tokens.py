@@ -1,9 +1,15 @@
-"""JWT access tokens: HS256 only; ``exp``, ``iat`` and ``sub`` (the user id, a string) required."""
+"""JWT access tokens: HS256 only; ``exp``, ``iat`` and ``sub`` (the user id, a string) required.
+
+``ver`` is the user's token version when the token was issued (``User.token_version``): signing
+out everywhere bumps the version, and every token carrying an older one is refused. A token
+without ``ver`` (issued before it existed) counts as version 0.
+"""
 
 from __future__ import annotations
 
 import re
 import time
+from dataclasses import dataclass
 
 import jwt
 
@@ -14,14 +20,31 @@ ALGORITHM = "HS256"
 _SUB_RE = re.compile(r"[1-9][0-9]{0,17}")
 
 
-def issue_access_token(key: str, user_id: int, *, ttl: int, now: float | None = None) -> str:
+@dataclass(frozen=True, slots=True)
+class AccessClaims:
+    user_id: int
+    #: The user's token version the token was issued at.
+    version: int
+    #: When the token expires, seconds since the epoch.
+    expires_at: int
+
+
+def issue_access_token(
+    key: str, user_id: int, *, ttl: int, version: int = 0, now: float | None = None
+) -> str:
     issued = int(now if now is not None else time.time())
-    claims = {"sub": str(user_id), "iat": issued, "exp": issued + ttl, "typ": "access"}
+    claims = {
+        "sub": str(user_id),
+        "iat": issued,
+        "exp": issued + ttl,
+        "typ": "access",
+        "ver": version,
+    }
     return jwt.encode(claims, key, algorithm=ALGORITHM)
 
 
-def decode_access_token(key: str, token: str) -> int:
-    """Return the user id, or raise :class:`Unauthorized` for any bad, expired or foreign token."""
+def decode_access_claims(key: str, token: str) -> AccessClaims:
+    """The token's claims, or :class:`Unauthorized` for any bad, expired or foreign token."""
     if not token or len(token) > 4096:
         raise Unauthorized()
     try:
@@ -38,4 +61,13 @@ def decode_access_token(key: str, token: str) -> int:
     sub = claims["sub"]
     if claims.get("typ") != "access" or not isinstance(sub, str) or not _SUB_RE.fullmatch(sub):
         raise Unauthorized()
-    return int(claims["sub"])
+    version, exp = claims.get("ver", 0), claims["exp"]
+    # bool is an int: refuse it (and floats, strings) as a version.
+    if type(version) is not int or version < 0 or not isinstance(exp, int | float):
+        raise Unauthorized()
+    return AccessClaims(user_id=int(sub), version=version, expires_at=int(exp))
+
+
+def decode_access_token(key: str, token: str) -> int:
+    """Return the user id, or raise :class:`Unauthorized` for any bad, expired or foreign token."""
+    return decode_access_claims(key, token).user_id

@@ -59,6 +59,13 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = Field(default=8080, ge=0, le=65535)
     max_body_bytes: int = Field(default=1024 * 1024, gt=0)
+    #: Seconds an HTTP connection may sit without a request (before the first one, between
+    #: keep-alive requests) before it is closed; a WebSocket is never idle in this sense.
+    http_idle_timeout: float = Field(default=75.0, gt=0, le=3600)
+    #: Seconds a client has to send a request's headers once their first byte arrived.
+    http_header_timeout: float = Field(default=10.0, gt=0, le=600)
+    #: Seconds a client has to send a whole request body once the view starts reading it.
+    http_body_timeout: float = Field(default=30.0, gt=0, le=3600)
 
     # Storage
     database_url: str = "sqlite://data/vmeste.sqlite3"

@@ -123,7 +123,34 @@ class TimeSyncAck(Ack):
     client_time: float | None
 
 
+SESSION_EXPIRED = "session:expired"
+SESSION_REVOKED = "session:revoked"
+
+
+class SessionEnded(Model):
+    """Sent just before the server disconnects a socket whose session ended; the client gets a
+    fresh token (``POST /api/auth/refresh`` before ``exp``, or Telegram sign-in) and connects
+    again for ``expired``, and shows the sign-in for ``revoked``."""
+
+    reason: Literal["expired", "revoked"] = Field(
+        description="expired: the token's exp passed; revoked: the user signed out everywhere"
+    )
+
+
 SOCKET_EVENTS: tuple[SocketEvent, ...] = (
+    SocketEvent(
+        SESSION_EXPIRED,
+        "receive",
+        SessionEnded,
+        "The socket's access token expired: the server disconnects it now (io server disconnect)",
+    ),
+    SocketEvent(
+        SESSION_REVOKED,
+        "receive",
+        SessionEnded,
+        "The user signed out everywhere: every socket of theirs is disconnected now",
+        scope="user:{userId}",
+    ),
     SocketEvent(
         TIME_SYNC,
         "send",

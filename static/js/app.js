@@ -46,6 +46,7 @@ class App {
       this.showAuth();
     });
     $("#sign-out").addEventListener("click", () => this.signOut());
+    $("#sign-out-everywhere").addEventListener("click", () => this.signOutEverywhere());
     this.startParamUsed = false;
     this.hideMainButton = () => {};
     this.hideBackButton = () => {};
@@ -259,8 +260,13 @@ class App {
 
   connect() {
     this.connection?.close();
-    const connection = new Connection(this.session.token);
+    const connection = new Connection(() => this.session.token, {
+      // Called when the server ended the socket because its token expired.
+      renew: () =>
+        this.session.tokenExpired(1000) ? this.session.refresh() : Promise.resolve(this.session.token),
+    });
     this.connection = connection;
+    connection.addEventListener("sessionended", () => this.sessionEnded());
     const status = $("#connection-status");
     const render = () => {
       status.dataset.state = connection.state;
@@ -293,6 +299,39 @@ class App {
     const url = new URL(window.location.href);
     url.searchParams.set("lang", language);
     window.location.replace(url.href);
+  }
+
+  /**
+   * The server ended this session (signed out everywhere, or the token cannot be renewed). In a
+   * browser: the sign-in forms. Inside Telegram the account is Telegram's: open again, which
+   * signs in with initData (at most once a minute, should the server keep refusing).
+   */
+  sessionEnded() {
+    if (this.session.viaTelegram) {
+      let last = 0;
+      try {
+        last = Number(sessionStorage.getItem("vmeste.sessionEndedAt")) || 0;
+        sessionStorage.setItem("vmeste.sessionEndedAt", String(Date.now()));
+      } catch {
+        /* no storage: reload anyway */
+      }
+      if (Date.now() - last > 60_000) {
+        window.location.reload();
+        return;
+      }
+    }
+    this.signOut();
+  }
+
+  /** Every token so far stops working and every socket of this account closes (all devices). */
+  async signOutEverywhere() {
+    try {
+      await this.session.signOutEverywhere();
+    } catch (error) {
+      $("#home-error").textContent = messageFor(error);
+      return;
+    }
+    this.signOut();
   }
 
   signOut() {

@@ -19,11 +19,20 @@ export function clientNow() {
 /**
  * States: "connecting" → "connected" ↔ "connecting" (reconnecting) → "offline".
  * Emits "statechange" and "clocksync" events; `serverNow()` is the estimated server time.
+ *
+ * `token` is the access token, or a function returning the current one (read at every
+ * (re)connection). `renew`, when given, returns a promise of a fresh token: when the server
+ * ends the socket because its token expired (`session:expired`), the connection renews the
+ * token and connects again (the room page joins again on "connect"). A revoked session
+ * (`session:revoked`, signed out everywhere) or a failed renewal emits "sessionended".
  */
 export class Connection extends EventTarget {
-  constructor(token) {
+  constructor(token, { renew = null } = {}) {
     super();
-    this.token = token;
+    this._token = token;
+    this.renew = renew;
+    this._ended = null; // the reason of the last session:* event, until the next connection
+    this._renewed = false; // renewed the token after a refusal, since the last connection
     this.socket = null;
     this.state = "connecting";
     this.clockOffset = null; // server time minus client time, ms
@@ -32,6 +41,10 @@ export class Connection extends EventTarget {
     this.closed = false;
     this.handlers = new Map(); // event name → Set of handlers, kept across (re)connections
     this._resyncTimer = null;
+  }
+
+  get token() {
+    return typeof this._token === "function" ? this._token() : this._token;
   }
 
   /** Listen to a server event; the handler survives reconnections. Returns an "off" function. */
@@ -103,10 +116,19 @@ export class Connection extends EventTarget {
       return;
     }
     if (this.closed) return;
-    const socket = io({ transports: ["websocket"], auth: { token: this.token } });
+    // A function: the token is read again at every (re)connection (it may have been refreshed).
+    const socket = io({ transports: ["websocket"], auth: (cb) => cb({ token: this.token }) });
     this.socket = socket;
     for (const name of this.handlers.keys()) socket.on(name, (...args) => this._deliver(name, args));
+    socket.on("session:expired", () => {
+      this._ended = "expired";
+    });
+    socket.on("session:revoked", () => {
+      this._ended = "revoked";
+    });
     socket.on("connect", () => {
+      this._ended = null;
+      this._renewed = false;
       this._setState("connected");
       this.syncClock().catch((error) => console.warn("vmeste: clock sync failed", error));
       clearInterval(this._resyncTimer);
@@ -116,15 +138,56 @@ export class Connection extends EventTarget {
       this.dispatchEvent(new CustomEvent("connect"));
     });
     socket.on("disconnect", (reason) => {
+      if (reason === "io server disconnect" && this._ended === "expired" && !this.closed) {
+        // The token expired: get a fresh one and connect again, where we were.
+        this._setState("connecting");
+        this._reconnectWithFreshToken();
+        return;
+      }
+      if (reason === "io server disconnect" && this._ended === "revoked") {
+        this._endSession("revoked");
+      }
       // The server or we ended it on purpose: no automatic reconnection will follow.
       const final = reason === "io server disconnect" || reason === "io client disconnect";
       this._setState(final ? "offline" : "connecting");
     });
     socket.on("connect_error", (error) => {
       // socket.active is false when the server refused us (bad token): no retry is coming.
+      const refused = !socket.active && error?.data?.code === "unauthorized";
+      if (refused && this.renew && !this._renewed && !this.closed) {
+        // Reconnecting with a token that expired meanwhile: renew it once, then try again.
+        this._renewed = true;
+        this._setState("connecting");
+        this._reconnectWithFreshToken();
+        return;
+      }
       this._setState(socket.active ? "connecting" : "offline");
       if (!socket.active) console.warn("vmeste: connection refused", error?.data ?? error);
+      if (refused) this._endSession("refused"); // revoked, or renewing did not help
     });
+  }
+
+  async _reconnectWithFreshToken() {
+    try {
+      if (this.renew) await this.renew();
+    } catch (error) {
+      console.warn("vmeste: could not renew the session", error);
+      if (error?.status === 401) {
+        this._endSession("expired");
+        this._setState("offline");
+        return;
+      }
+      // Offline or the server is restarting: try again shortly.
+      setTimeout(() => {
+        if (!this.closed && this.socket && !this.socket.connected) this._reconnectWithFreshToken();
+      }, 3000);
+      return;
+    }
+    if (!this.closed && this.socket && !this.socket.connected) this.socket.connect();
+  }
+
+  _endSession(reason) {
+    this.dispatchEvent(new CustomEvent("sessionended", { detail: { reason } }));
   }
 
   /**

@@ -199,3 +199,16 @@ async def test_real_responses_match_the_documented_schemas(
     )
     await _check(http, spec, "POST", f"{room}/leave", "/api/rooms/{id}/leave", headers=h)
     await _check(http, spec, "GET", "/api/users/me", "/api/users/me", status=401)
+    await _check(http, spec, "POST", "/api/auth/refresh", "/api/auth/refresh", headers=h)
+    await _check(
+        http, spec, "POST", "/api/auth/logout-all", "/api/auth/logout-all", headers=boris.headers
+    )
+    await _check(
+        http,
+        spec,
+        "POST",
+        "/api/auth/refresh",
+        "/api/auth/refresh",
+        status=401,
+        headers=boris.headers,
+    )

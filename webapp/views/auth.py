@@ -1,5 +1,5 @@
-"""POST /api/auth/{register,login,telegram}: parse, call services.accounts.auth, render the
-session.
+"""POST /api/auth/{register,login,telegram,refresh,logout-all}: parse, call
+services.accounts.auth, render the session.
 
 A password sign-in also answers this device's token (services.accounts.devices), in
 the body (``deviceToken``, for the Mini App's storage: Telegram webviews may drop cookies) and
@@ -13,7 +13,7 @@ from aiohttp import web
 from services.accounts import auth
 from services.accounts.contract import LoginBody, RegisterBody, TelegramBody
 from services.accounts.users import user_payload
-from webapp.http import client_ip, parse_body
+from webapp.http import bearer_token, client_ip, parse_body, requester
 from webapp.keys import SERVICES
 
 DEVICE_COOKIE = "vmeste_device"
@@ -77,3 +77,16 @@ async def telegram(request: web.Request) -> web.Response:
         request.app[SERVICES], init_data=body.init_data, client_ip=client_ip(request)
     )
     return _session(request, session)
+
+
+async def refresh(request: web.Request) -> web.Response:
+    """A fresh token for a valid, unrevoked one (``Authorization: Bearer``)."""
+    session = await auth.do_refresh(request.app[SERVICES], bearer_token(request))
+    return _session(request, session)
+
+
+async def logout_all(request: web.Request) -> web.Response:
+    """Sign out on every device: all tokens so far stop working, live sockets are closed."""
+    user = await requester(request)
+    await auth.do_logout_all(request.app[SERVICES], user)
+    return web.json_response({"ok": True})
