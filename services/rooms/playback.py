@@ -129,6 +129,18 @@ async def write_state(services: Services, room: Room, state: dict[str, Any]) -> 
     await services.state.set(clock_key(room), json.dumps(state), ttl=STATE_TTL)
 
 
+async def do_restore_clock(services: Services, room: Room) -> dict[str, Any]:
+    """The store lost its data (Redis restarted empty): put the room's durable clock back in it,
+    unless a command wrote a newer one meanwhile, and return the clock."""
+    async with state_lock(services, clock_key(room)):
+        raw = await services.state.get(clock_key(room))
+        if raw:
+            return json.loads(raw)
+        state = await read_state(services, room)
+        await services.state.set(clock_key(room), json.dumps(state), ttl=STATE_TTL)
+        return state
+
+
 async def get_playback(services: Services, room: Room) -> dict[str, Any]:
     """The room's playback clock (the ``Playback`` wire shape)."""
     return await read_state(services, room)

@@ -37,8 +37,11 @@ def warn_store_down(what: str, exc: BaseException) -> None:
     now = time.monotonic()
     if now - _warned.get(what, -WARN_EVERY) >= WARN_EVERY:
         _warned[what] = now
-        log.warning("ephemeral store unavailable for %s (%s); carrying on without it", what,
-                    type(exc).__name__)
+        log.warning(
+            "ephemeral store unavailable for %s (%s); carrying on without it",
+            what,
+            type(exc).__name__,
+        )
 
 
 class EphemeralStore(Protocol):
