@@ -10,6 +10,7 @@ from aiohttp import web
 from aiohttp.typedefs import Handler
 
 from services.accounts.users import pick_language
+from services.core.db import as_unavailable
 from services.core.errors import AppError, PayloadTooLarge, RateLimited, Unauthorized
 from services.core.i18n import error_body, negotiate
 from webapp.http import REQUESTER
@@ -96,7 +97,14 @@ async def _guarded(request: web.Request, handler: Handler) -> web.StreamResponse
         response = error_response(exc.status, _HTTP_CODES.get(exc.status, "http_error"), message)
         if "Allow" in exc.headers:  # a 405 must say which methods the resource takes
             response.headers["Allow"] = exc.headers["Allow"]
-    except Exception:
+    except Exception as exc:
+        unavailable = as_unavailable(exc)
+        if unavailable is not None and _is_api(request):
+            # The database (or Redis) went away: a clear, localized 503; the pool reconnects.
+            log.warning("%s %s: %s (%s)", request.method, request.path, unavailable.code, exc)
+            response = _app_error_response(request, unavailable)
+            response.headers["Retry-After"] = "1"
+            return _secure(request, response)
         log.exception("unhandled error on %s %s", request.method, request.path)
         if not _is_api(request):
             raise

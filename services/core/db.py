@@ -6,16 +6,24 @@ there); one migration set in ``migrations/`` applies to both SQLite and PostgreS
 
 from __future__ import annotations
 
+import functools
 import logging
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 from tortoise import Tortoise, connections
+from tortoise.backends.asyncpg.client import AsyncpgDBClient
+from tortoise.backends.base.client import TransactionalDBClient
 from tortoise.backends.base.executor import EXECUTOR_CACHE
+from tortoise.exceptions import DBConnectionError
 from tortoise.migrations.api import migrate
 
 from models import MODEL_MODULES
 from services.core.config import StartupError, redact_url
+from services.core.errors import DatabaseUnavailable, Unavailable
+from services.core.state import STORE_ERRORS
 
 log = logging.getLogger(__name__)
 
@@ -59,9 +67,7 @@ async def start_database(database_url: str) -> None:
     except Exception as exc:
         log.debug("database start failed", exc_info=True)
         reason = str(exc).strip() or type(exc).__name__
-        raise StartupError(
-            f"cannot use the database {redact_url(database_url)}: {reason}"
-        ) from exc
+        raise StartupError(f"cannot use the database {redact_url(database_url)}: {reason}") from exc
 
 
 MIGRATION_LOCK_ID = 7_150_001
@@ -98,3 +104,88 @@ async def database_ok() -> bool:
 
 async def stop_database() -> None:
     await Tortoise.close_connections()
+
+
+# --- the database (or Redis) going away ---------------------------------------------------------
+
+#: What asyncpg raises when the server closed the connection (``pg_terminate_backend``, a
+#: restart), is shutting down or starting up, or cannot be reached. Tortoise passes these
+#: through untranslated.
+_PG_GONE: tuple[type[BaseException], ...] = (
+    asyncpg.PostgresConnectionError,  # ConnectionDoesNotExistError, ConnectionFailureError, ...
+    asyncpg.exceptions.AdminShutdownError,  # 57P01: terminated by an administrator
+    asyncpg.exceptions.CrashShutdownError,
+    asyncpg.exceptions.CannotConnectNowError,  # 57P03: the server is starting up
+    DBConnectionError,
+)
+
+
+def _chain(exc: BaseException) -> list[BaseException]:
+    seen: list[BaseException] = []
+    current: BaseException | None = exc
+    while current is not None and current not in seen and len(seen) < 8:
+        seen.append(current)
+        current = current.__cause__ or current.__context__
+    return seen
+
+
+def is_database_gone(exc: BaseException) -> bool:
+    """Did ``exc`` come from the database connection being lost or refused (not from a bad
+    query)? A rollback on a dead connection raises another error from the first one, so the
+    chain is searched; a bare ``ConnectionRefusedError`` counts only as the error itself (Redis
+    client errors carry one as their cause)."""
+    if isinstance(exc, ConnectionRefusedError):
+        return True
+    for error in _chain(exc):
+        if isinstance(error, _PG_GONE):
+            return True
+        if isinstance(error, asyncpg.InterfaceError) and "closed" in str(error):
+            return True  # "cannot call Connection.fetch(): connection is closed"
+    return False
+
+
+def as_unavailable(exc: BaseException) -> Unavailable | None:
+    """The domain error for a failure of a backing service, or ``None`` for anything else
+    (each transport maps it like any domain error: 503, ``database_unavailable``)."""
+    if isinstance(exc, Unavailable):
+        return exc
+    if is_database_gone(exc):
+        return DatabaseUnavailable()
+    if isinstance(exc, STORE_ERRORS) and not isinstance(exc, ConnectionRefusedError):
+        return Unavailable()
+    return None
+
+
+def _retry_reads_once(
+    method: Callable[..., Awaitable[Any]],
+) -> Callable[..., Awaitable[Any]]:
+    """A SELECT outside a transaction that failed because its pooled connection had died (the
+    server terminated it; asyncpg notices only on use) is run once more on a fresh one: reads
+    are idempotent. Writes and anything inside a transaction are never retried."""
+
+    @functools.wraps(method)
+    async def run(self: Any, query: str, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return await method(self, query, *args, **kwargs)
+        except Exception as exc:
+            if (
+                isinstance(self, TransactionalDBClient)
+                or not query.lstrip()[:6].upper() == "SELECT"
+                or not is_database_gone(exc)
+            ):
+                raise
+            log.warning("database connection lost (%s); retrying a read once", type(exc).__name__)
+            return await method(self, query, *args, **kwargs)
+
+    run.__vmeste_retry__ = True  # type: ignore[attr-defined]
+    return run
+
+
+def _install_read_retry() -> None:
+    for name in ("execute_query", "execute_query_dict"):
+        method = getattr(AsyncpgDBClient, name)
+        if not getattr(method, "__vmeste_retry__", False):
+            setattr(AsyncpgDBClient, name, _retry_reads_once(method))
+
+
+_install_read_retry()
