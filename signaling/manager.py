@@ -38,6 +38,8 @@ from engineio.async_drivers.aiohttp import WebSocket as EngineIOWebSocket
 from engineio.async_socket import AsyncSocket
 from socketio import packet as sio_packet
 
+from services.core.state.redis import fast_retry
+
 log = logging.getLogger(__name__)
 
 #: After a failed publish (both attempts), publishing is skipped this many seconds: a chat line
@@ -361,7 +363,11 @@ class FrameOnceRedisManager(socketio.AsyncRedisManager, FrameOnceManager):
     skipped_publishes = 0
 
     def __init__(self, url: str, *args: Any, redis_options: Any = None, **kwargs: Any) -> None:
-        options = {"socket_connect_timeout": REDIS_CONNECT_TIMEOUT, **(redis_options or {})}
+        options = {
+            "socket_connect_timeout": REDIS_CONNECT_TIMEOUT,
+            "retry": fast_retry(),
+            **(redis_options or {}),
+        }
         super().__init__(url, *args, redis_options=options, **kwargs)
         self._publish_down_until = 0.0
 

@@ -1,0 +1,152 @@
+"""Redis lost while rooms are open: killed, unreachable for a while, then restarted empty.
+
+Before: every open room reset (playback to 0 and paused, participants emptied), ``seq``
+restarted at 1 so clients dropped the next states, and chat failed for the whole outage. Now the
+clock is read back from the room's row, each process puts its connections back into presence
+and re-sends the clock, and chat is delivered to the clients of the same process meanwhile.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import aiohttp
+import pytest
+
+from composition import Server
+from services.rooms.playback import expected_position
+from tests.conftest import Account, SioFactory, register
+from tests.faults.conftest import OwnRedis
+from tests.signaling.test_rooms import YT, Recorder, connect, create_room, eventually, join
+
+pytestmark = pytest.mark.faults
+
+
+async def _chat(rec: Recorder, room_id: int, text: str) -> dict:
+    ack = await rec.call("chat:send", {"roomId": room_id, "text": text})
+    assert ack["ok"] is True, ack
+    return ack["message"]
+
+
+async def test_rooms_keep_playback_members_and_chat_across_a_redis_restart(
+    server: Server,
+    own_redis: OwnRedis,
+    http: aiohttp.ClientSession,
+    sio_client: SioFactory,
+    anna: Account,
+    boris: Account,
+) -> None:
+    room = await create_room(server, anna, media_url=YT)
+    host = await connect(sio_client, anna)
+    guest = await connect(sio_client, boris)
+    await join(host, room, rtt=100)
+    await join(guest, room)
+    played = await host.call("player:play", {"roomId": room.id, "position": 10})
+    assert played["ok"] is True, played
+    clock = played["playback"]
+    await eventually(lambda: bool(guest.of("room:state")))
+    await _chat(guest, room.id, "before")
+
+    # --- Redis dies: chat keeps flowing between the clients of this process ---------------
+    own_redis.stop()
+    async with http.get("/api/health") as response:
+        body = await response.json()
+    assert response.status == 503
+    assert body["status"] == "degraded"
+    assert body["redis"]["status"] == "down"
+    for i in range(3):
+        sent = await _chat(guest, room.id, f"during {i}")
+        await eventually(lambda sent=sent: sent["id"] in [m["id"] for m in host.of("chat:message")])
+    assert (await host.call("chat:send", {"roomId": room.id, "text": "host too"}))["ok"] is True
+    await asyncio.sleep(0.6)  # a few heartbeats fail meanwhile
+
+    # --- Redis comes back empty ----------------------------------------------------------
+    states_before = len(host.of("room:state"))
+    own_redis.start()
+    # Each process re-sends the clock to its sockets: the same clock, seq not gone backwards.
+    await eventually(lambda: len(host.of("room:state")) > states_before, within=5)
+    resent = host.of("room:state")[-1]["playback"]
+    assert resent["seq"] == clock["seq"]
+    assert (resent["mediaId"], resent["status"], resent["position"], resent["rate"]) == (
+        clock["mediaId"],
+        "playing",
+        10,
+        1.0,
+    )
+    assert resent["updatedAt"] == clock["updatedAt"]
+    await eventually(
+        lambda: (
+            bool(guest.of("room:state"))
+            and guest.of("room:state")[-1]["playback"]["seq"] == clock["seq"]
+        )
+    )
+
+    # Someone joining now sees the room as it was: both members present, the clock advanced.
+    async with aiohttp.ClientSession(base_url=server.url) as other:
+        vera = await register(other, "vera_faults")
+    newcomer = await connect(sio_client, vera)
+    snap = await join(newcomer, room)
+    assert {p["user"]["id"] for p in snap["participants"]} == {anna.id, boris.id, vera.id}
+    playback = snap["playback"]
+    assert playback["status"] == "playing"
+    assert playback["mediaId"] == clock["mediaId"]
+    assert playback["seq"] == clock["seq"]
+    now = time.time() * 1000
+    assert expected_position(playback, now) == pytest.approx(expected_position(clock, now))
+    assert expected_position(playback, now) > 10  # it kept playing through the outage
+
+    # The next command continues the sequence, and every client applies it.
+    paused = await host.call("player:pause", {"roomId": room.id})
+    assert paused["ok"] is True, paused
+    assert paused["playback"]["seq"] == clock["seq"] + 1
+    assert paused["playback"]["position"] > 10
+    await eventually(lambda: guest.of("room:state")[-1]["playback"]["seq"] == clock["seq"] + 1)
+    await eventually(
+        lambda: (
+            newcomer.of("room:state")[-1:] != []
+            and newcomer.of("room:state")[-1]["playback"]["status"] == "paused"
+        )
+    )
+
+    # Chat goes on, and the health check is green again.
+    await _chat(guest, room.id, "after")
+    async with http.get("/api/health") as response:
+        assert response.status == 200
+        assert (await response.json())["status"] == "ok"
+
+
+async def test_clock_survives_a_restart_between_two_heartbeats(
+    server: Server,
+    own_redis: OwnRedis,
+    sio_client: SioFactory,
+    anna: Account,
+    boris: Account,
+) -> None:
+    """Redis restarted empty faster than a heartbeat notices: commands and joins read the
+    durable clock, so nothing resets and ``seq`` keeps increasing."""
+    room = await create_room(server, anna, media_url=YT)
+    host = await connect(sio_client, anna)
+    await join(host, room)
+    for position in (5, 7, 9):
+        assert (await host.call("player:seek", {"roomId": room.id, "position": position}))["ok"]
+    last = (await host.call("player:pause", {"roomId": room.id, "position": 12}))["playback"]
+
+    own_redis.restart_empty()
+    # Straight away (before any heartbeat ran): a joiner gets the clock from the database.
+    guest = await connect(sio_client, boris)
+    snap = await join(guest, room)
+    assert snap["playback"]["seq"] == last["seq"]
+    assert (snap["playback"]["status"], snap["playback"]["position"]) == ("paused", 12)
+    ack = await host.call("player:play", {"roomId": room.id})
+    assert ack["ok"] is True, ack
+    assert ack["playback"]["seq"] == last["seq"] + 1
+    assert ack["playback"]["position"] == 12
+    await eventually(lambda: bool(guest.of("room:state")))
+    assert guest.of("room:state")[-1]["playback"]["seq"] == last["seq"] + 1
+    # And the heartbeat puts the host's presence back.
+    await asyncio.sleep(0.8)
+    async with aiohttp.ClientSession(base_url=server.url) as other:
+        vera = await register(other, "vera_faults2")
+    snap = await join(await connect(sio_client, vera), room)
+    assert {p["user"]["id"] for p in snap["participants"]} == {anna.id, boris.id, vera.id}
