@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import asyncpg
+from redis import exceptions as redis_exceptions
 from tortoise import Tortoise, connections
 from tortoise.backends.asyncpg.client import AsyncpgDBClient
 from tortoise.backends.base.client import TransactionalDBClient
@@ -23,7 +24,6 @@ from tortoise.migrations.api import migrate
 from models import MODEL_MODULES
 from services.core.config import StartupError, redact_url
 from services.core.errors import DatabaseUnavailable, Unavailable
-from services.core.state import STORE_ERRORS
 
 log = logging.getLogger(__name__)
 
@@ -120,6 +120,10 @@ _PG_GONE: tuple[type[BaseException], ...] = (
 )
 
 
+#: What a Redis client raises when Redis is down or unreachable (the store's locks, joins).
+_REDIS_GONE = (redis_exceptions.ConnectionError, redis_exceptions.TimeoutError)
+
+
 def _chain(exc: BaseException) -> list[BaseException]:
     seen: list[BaseException] = []
     current: BaseException | None = exc
@@ -151,7 +155,7 @@ def as_unavailable(exc: BaseException) -> Unavailable | None:
         return exc
     if is_database_gone(exc):
         return DatabaseUnavailable()
-    if isinstance(exc, STORE_ERRORS) and not isinstance(exc, ConnectionRefusedError):
+    if isinstance(exc, _REDIS_GONE):
         return Unavailable()
     return None
 
