@@ -261,7 +261,8 @@ def register(hub: Hub) -> None:
         for (room_id, code), conns in rooms.items():
             ref = presence.ref(room_id, code)
             try:
-                await presence.do_restore_connections(services, ref, conns)
+                if not await presence.do_restore_connections(services, ref, conns):
+                    continue  # closed, or none of these users is a member any more
                 state = await playback.do_restore_clock(services, ref)  # type: ignore[arg-type]
             except Exception:
                 log.exception("could not restore room %s after the store came back", room_id)

@@ -368,17 +368,29 @@ async def do_restore_connections(
     services: Services, room: RoomRef, conns: dict[int, dict[str, float | None]]
 ) -> list[int]:
     """Put this process's live connections of a room back (``{userId: {connId: rtt}}``) after
-    the store lost them; connections already there are kept. Returns the users that were not
-    present (nobody else is told: their clients never saw them leave)."""
+    the store lost them; connections already there are kept. Only active members of an open
+    room count (a socket's session still names rooms its user left or was kicked from, and
+    closed rooms). Returns the users kept (nobody else is told: their clients never saw them
+    leave); none when the room closed."""
+    active = set(
+        await RoomMember.filter(
+            room_id=room.id,
+            room__closed_at=None,
+            user_id__in=list(conns),
+            left_at=None,
+            banned_at=None,
+        ).values_list("user_id", flat=True)
+    )
+    conns = {user_id: c for user_id, c in conns.items() if user_id in active}
+    if not conns:
+        return []
     process_id = services.scheduler.process_id
-    restored = []
     async with state_lock(services, _key(room)):
         doc = await _read(services, room)
         for user_id, user_conns in conns.items():
             entry = doc["users"].get(str(user_id))
             if entry is None:
                 entry = doc["users"][str(user_id)] = {"conns": {}, "away": None}
-                restored.append(user_id)
             for conn_id, rtt in user_conns.items():
                 if conn_id not in entry["conns"]:
                     entry["conns"][conn_id] = _conn(rtt, process_id)
@@ -387,7 +399,7 @@ async def do_restore_connections(
     for user_id in conns:
         services.scheduler.cancel(_away_job(room, user_id))
     await _track_room(services, room)
-    return restored
+    return list(conns)
 
 
 async def do_sweep_dead_processes(services: Services) -> list[str]:
