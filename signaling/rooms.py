@@ -21,6 +21,7 @@ from services.rooms import contract as c
 from services.rooms import events as ev
 from services.rooms import playback, presence, queue
 from services.rooms.access import access_room, get_room, room_scope
+from services.rooms.chat import forget_senders
 from services.rooms.membership import do_leave_room
 from services.rooms.snapshot import get_room_snapshot
 from signaling.payloads import parse
@@ -264,6 +265,8 @@ def register(hub: Hub) -> None:
                 if not await presence.do_restore_connections(services, ref, conns):
                     continue  # closed, or none of these users is a member any more
                 state = await playback.do_restore_clock(services, ref)  # type: ignore[arg-type]
+                # Invalidations (a kick, a role change) may have missed a store that was away.
+                await forget_senders(services, room_id)
             except Exception:
                 log.exception("could not restore room %s after the store came back", room_id)
                 continue
