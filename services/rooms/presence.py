@@ -349,9 +349,11 @@ async def do_heartbeat(services: Services) -> None:
         previous = await services.state.get(_alive_key(process_id))
         await services.state.set(_alive_key(process_id), "1", ttl=ttl)
         await services.state.set_add(PROCESSES_KEY, process_id, ttl=PRESENCE_TTL)
-    except STORE_ERRORS:
+    except STORE_ERRORS as exc:
+        if not beats.failed:
+            log.warning("presence heartbeat: the store is unavailable (%s)", type(exc).__name__)
         beats.failed = True
-        raise
+        return
     emptied = beats.beaten and previous is None
     came_back = beats.failed
     beats.beaten, beats.failed = True, False
