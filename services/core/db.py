@@ -16,8 +16,9 @@ import asyncpg
 from redis import exceptions as redis_exceptions
 from tortoise import Tortoise, connections
 from tortoise.backends.asyncpg.client import AsyncpgDBClient
-from tortoise.backends.base.client import TransactionalDBClient
+from tortoise.backends.base.client import TransactionalDBClient, TransactionContextPooled
 from tortoise.backends.base.executor import EXECUTOR_CACHE
+from tortoise.connection import get_connections
 from tortoise.exceptions import DBConnectionError
 from tortoise.migrations.api import migrate
 
@@ -145,6 +146,15 @@ def is_database_gone(exc: BaseException) -> bool:
             return True
         if isinstance(error, asyncpg.InterfaceError) and "closed" in str(error):
             return True  # "cannot call Connection.fetch(): connection is closed"
+        if isinstance(error, asyncpg.exceptions.InternalClientError) and "switch to state" in str(
+            error
+        ):
+            # A connection the server just terminated: its protocol got the FATAL error and
+            # waits for a ReadyForQuery that never comes, until the close reaches the pool. The
+            # pool may hand it out meanwhile; using it (or resetting it on release, which
+            # terminates it) raises "cannot switch to state N; another operation (2) is in
+            # progress".
+            return True
     return False
 
 
@@ -192,4 +202,33 @@ def _install_read_retry() -> None:
             setattr(AsyncpgDBClient, name, _retry_reads_once(method))
 
 
+async def _begin_or_release(self: TransactionContextPooled) -> Any:
+    """``TransactionContextPooled.__aenter__`` (Tortoise 1.1), releasing the pooled connection
+    when ``BEGIN`` fails: Tortoise's own leaves it acquired for good (``__aexit__`` does not run),
+    so every transaction started on a just-terminated connection shrank the pool by one until
+    the app hung on ``acquire``."""
+    await self.ensure_connection()
+    pool = self.client._parent._pool
+    self.client._connection = await pool.acquire()
+    self.token = get_connections().set(self.connection_name, self.client)
+    try:
+        await self.client.begin()
+    except BaseException:
+        try:
+            await pool.release(self.client._connection)
+        finally:
+            get_connections().reset(self.token)
+        raise
+    return self.client
+
+
+_begin_or_release.__vmeste_patch__ = True  # type: ignore[attr-defined]
+
+
+def _install_transaction_release() -> None:
+    if not getattr(TransactionContextPooled.__aenter__, "__vmeste_patch__", False):
+        TransactionContextPooled.__aenter__ = _begin_or_release  # type: ignore[method-assign]
+
+
 _install_read_retry()
+_install_transaction_release()
