@@ -16,9 +16,12 @@ import pytest
 
 from composition import Server
 from services.rooms.playback import expected_position
-from tests.conftest import Account, SioFactory, register
-from tests.faults.conftest import OwnRedis
+from signaling.hub import close_sio
+from tests.conftest import Account, ServerFactory, SioFactory, register
+from tests.faults.conftest import FAST_HEARTBEAT, OwnRedis
 from tests.signaling.test_rooms import YT, Recorder, connect, create_room, eventually, join
+from tests.signaling.test_rooms_redis import subscribed
+from webapp.keys import SIO
 
 pytestmark = pytest.mark.faults
 
@@ -160,3 +163,69 @@ async def test_clock_survives_a_restart_between_two_heartbeats(
         vera = await register(other, "vera_faults2")
     snap = await join(await connect(sio_client, vera), room)
     assert {p["user"]["id"] for p in snap["participants"]} == {anna.id, boris.id, vera.id}
+
+
+async def test_two_processes_resync_after_a_redis_restart(
+    make_server: ServerFactory, own_redis: OwnRedis, sio_client: SioFactory
+) -> None:
+    """Two app processes on one Redis: during the outage each one's clients still chat among
+    themselves; once Redis is back empty, both put their connections back (a joiner sees
+    everyone), the clock is re-sent, and commands cross processes again with ``seq`` going on."""
+    first = await make_server(redis_url=own_redis.url, **FAST_HEARTBEAT)
+    second = await make_server(redis_url=own_redis.url, **FAST_HEARTBEAT)
+    try:
+        async with aiohttp.ClientSession(base_url=first.url) as http:
+            anna = await register(http, "anna_two")
+            vera = await register(http, "vera_two")
+            boris = await register(http, "boris_two")
+            gleb = await register(http, "gleb_two")
+        host = await connect(sio_client, anna, url=first.url)
+        neighbour = await connect(sio_client, vera, url=first.url)
+        remote = await connect(sio_client, boris, url=second.url)
+        for server in (first, second):
+            await subscribed(server)
+        room = await create_room(first, anna, media_url=YT)
+        for rec in (host, neighbour, remote):
+            await join(rec, room)
+        deadline = time.monotonic() + 5
+        while not remote.of("room:state"):  # the second's subscription starts lazily
+            assert time.monotonic() < deadline, "room:state never crossed Redis"
+            ack = await host.call("player:play", {"roomId": room.id, "position": 20})
+            assert ack["ok"] is True, ack
+            await asyncio.sleep(0.2)
+        clock = ack["playback"]
+
+        own_redis.stop()
+        sent = await _chat(host, room.id, "Redis is down")
+        await eventually(lambda: sent["id"] in [m["id"] for m in neighbour.of("chat:message")])
+
+        resent = {rec: len(rec.of("room:state")) for rec in (host, remote)}
+        own_redis.start()
+        # Each process noticed and re-sent the clock to its own sockets.
+        for rec in (host, remote):
+            await eventually(lambda rec=rec: len(rec.of("room:state")) > resent[rec], within=5)
+            assert rec.of("room:state")[-1]["playback"]["seq"] == clock["seq"]
+        # Commands cross processes again once the second's listener is back (within 5 s).
+        deadline = time.monotonic() + 10
+        seen = len(remote.of("room:state"))
+        position = 30
+        while len(remote.of("room:state")) == seen:
+            assert time.monotonic() < deadline, "room:state never crossed Redis again"
+            ack = await host.call("player:seek", {"roomId": room.id, "position": position})
+            assert ack["ok"] is True, ack
+            position += 1
+            await asyncio.sleep(0.3)
+        latest = remote.of("room:state")[-1]["playback"]
+        assert latest["seq"] > clock["seq"]
+        assert latest["seq"] == ack["playback"]["seq"]
+        # Both processes put their connections back: a joiner on either sees everyone.
+        snap = await join(await connect(sio_client, gleb, url=second.url), room)
+        assert {p["user"]["id"] for p in snap["participants"]} == {
+            anna.id,
+            vera.id,
+            boris.id,
+            gleb.id,
+        }
+    finally:
+        for server in (first, second):
+            await close_sio(server.app[SIO])
