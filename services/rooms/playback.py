@@ -17,7 +17,6 @@ starts together. Events caused by one connection's command carry that connection
 """
 
 import json
-import logging
 import math
 from dataclasses import dataclass
 from typing import Any
@@ -36,8 +35,6 @@ from services.rooms.presence import (
     room_key,
     state_lock,
 )
-
-log = logging.getLogger(__name__)
 
 RATE_MIN, RATE_MAX = 0.25, 2.0
 LEAD_MIN_MS, LEAD_MAX_MS = 300.0, 1500.0
