@@ -19,7 +19,15 @@ from services.rooms.playback import expected_position
 from signaling.hub import close_sio
 from tests.conftest import Account, ServerFactory, SioFactory, register
 from tests.faults.conftest import FAST_HEARTBEAT, OwnRedis
-from tests.signaling.test_rooms import YT, Recorder, connect, create_room, eventually, join
+from tests.signaling.test_rooms import (
+    YT,
+    Recorder,
+    connect,
+    create_room,
+    eventually,
+    in_server,
+    join,
+)
 from tests.signaling.test_rooms_redis import subscribed
 from webapp.keys import SIO
 
@@ -229,3 +237,36 @@ async def test_two_processes_resync_after_a_redis_restart(
     finally:
         for server in (first, second):
             await close_sio(server.app[SIO])
+
+
+async def test_slow_mode_still_holds_while_redis_is_down(
+    server: Server,
+    own_redis: OwnRedis,
+    sio_client: SioFactory,
+    anna: Account,
+    boris: Account,
+) -> None:
+    """Slow mode lives in Redis; while it is down this process counts it in memory instead of
+    failing every message (or letting every message through)."""
+    from models.users import User
+    from services.rooms.moderation import do_update_settings
+
+    room = await create_room(server, anna)
+    host = await connect(sio_client, anna)
+    guest = await connect(sio_client, boris)
+    await join(host, room)
+    await join(guest, room)
+
+    async def slow() -> None:
+        user = await User.get(id=anna.id)
+        await do_update_settings(server.services, room=room, acting_user=user, slow_mode_seconds=30)
+
+    await in_server(server, slow)
+    own_redis.stop()
+    await _chat(guest, room.id, "first")
+    refused = await guest.call("chat:send", {"roomId": room.id, "text": "second"})
+    assert refused["ok"] is False
+    assert refused["error"]["code"] == "rate_limited"
+    assert 1 <= refused["error"]["details"]["retry_after"] <= 30
+    assert refused["error"]["details"]["seconds"] == 30
+    await _chat(host, room.id, "hosts are spared")
