@@ -5,10 +5,12 @@ The clock ``{mediaId, status, position, rate, updatedAt, seq, by}`` lives in the
 (``services.state``, one JSON document per room) and, written through on every command, in the
 room's row (``Room.playback``): a command reads the room and the member, changes the clock under
 a short store lock, writes it to the database and then to the store, and publishes
-``room:state``. When the store lost it (Redis restarted empty, or is down) it is read back from
-the row, so the position, status, media and ``seq`` survive and ``seq`` never goes backwards
-(clients drop a state whose ``seq`` is lower than the one they have). Only commands write the
-row (a few a minute per room); reads hit the database only when the store has no copy.
+``room:state``. When Redis lost it (restarted empty, or down) it is read back from the row, so
+the position, status, media and ``seq`` survive and ``seq`` never goes backwards (clients drop a
+state whose ``seq`` is lower than the one they have). After a restart of the app on the memory
+store the current item is shown paused at its start, as before, with ``seq`` going on. Only
+commands write the row (a few a minute per room); reads hit the database only when the store
+has no copy.
 
 Play and seek-while-playing are scheduled a little in the future (``updatedAt = now + lead``,
 lead = 2 x the highest round trip among the room's connections, 300-1500 ms) so every viewer
@@ -92,15 +94,17 @@ async def read_state(services: Services, room: Room) -> dict[str, Any]:
         raw = None
     if raw:
         return json.loads(raw)
-    # Not in the store (Redis restarted empty or is down, a restart with the memory store):
-    # the durable copy the last command wrote.
+    # Not in the store. Redis restarted empty or is down: the durable copy the last command
+    # wrote, as it was (the processes and their viewers carried on).
     durable = await read_durable_state(room)
-    if durable is not None:
+    if durable is not None and services.state.backend != "memory":
         return durable
-    # Never commanded (or written before the durable copy existed): the durable current item,
-    # paused at its start.
+    # The app restarted with the memory store (every viewer reconnects), or the room was never
+    # commanded: the durable current item, paused at its start; ``seq`` still goes on.
     current = await get_current_item(room)
     state = _idle()
+    if durable is not None:
+        state["seq"] = int(durable["seq"])
     if current is not None:
         state.update(mediaId=current.id, status="paused", position=start_of(current))
     return state
