@@ -170,25 +170,41 @@ def as_unavailable(exc: BaseException) -> Unavailable | None:
     return None
 
 
+def _never_sent(exc: BaseException) -> bool:
+    """The statement failed before anything was sent: the pool handed out a connection whose
+    protocol was stuck on the server's termination notice (see :func:`is_database_gone`), and
+    the state switch at the start of the statement refused. Not so when the same error comes
+    from resetting the connection on its release, after the statement ran."""
+    if not isinstance(exc, asyncpg.exceptions.InternalClientError):
+        return False
+    if "switch to state" not in str(exc):
+        return False
+    tb = exc.__traceback__
+    while tb is not None:
+        if tb.tb_frame.f_code.co_name in ("release", "reset", "_reset"):
+            return False
+        tb = tb.tb_next
+    return True
+
+
 def _retry_reads_once(
     method: Callable[..., Awaitable[Any]],
 ) -> Callable[..., Awaitable[Any]]:
-    """A SELECT outside a transaction that failed because its pooled connection had died (the
-    server terminated it; asyncpg notices only on use) is run once more on a fresh one: reads
-    are idempotent. Writes and anything inside a transaction are never retried."""
+    """A statement outside a transaction that failed because its pooled connection had died
+    (the server terminated it; asyncpg notices only on use) is run once more on a fresh one
+    when that is safe: a SELECT (reads are idempotent), or any statement that never reached the
+    server. Other writes and anything inside a transaction are never retried."""
 
     @functools.wraps(method)
     async def run(self: Any, query: str, *args: Any, **kwargs: Any) -> Any:
         try:
             return await method(self, query, *args, **kwargs)
         except Exception as exc:
-            if (
-                isinstance(self, TransactionalDBClient)
-                or not query.lstrip()[:6].upper() == "SELECT"
-                or not is_database_gone(exc)
-            ):
+            if isinstance(self, TransactionalDBClient) or not is_database_gone(exc):
                 raise
-            log.warning("database connection lost (%s); retrying a read once", type(exc).__name__)
+            if not (query.lstrip()[:6].upper() == "SELECT" or _never_sent(exc)):
+                raise
+            log.warning("database connection lost (%s); retrying once", type(exc).__name__)
             return await method(self, query, *args, **kwargs)
 
     run.__vmeste_retry__ = True  # type: ignore[attr-defined]
@@ -196,7 +212,7 @@ def _retry_reads_once(
 
 
 def _install_read_retry() -> None:
-    for name in ("execute_query", "execute_query_dict"):
+    for name in ("execute_query", "execute_query_dict", "execute_insert"):
         method = getattr(AsyncpgDBClient, name)
         if not getattr(method, "__vmeste_retry__", False):
             setattr(AsyncpgDBClient, name, _retry_reads_once(method))

@@ -133,5 +133,7 @@ async def test_socket_events_on_killed_connections_answer_database_unavailable(
     await task
     assert set(codes) <= {"ok", "database_unavailable"}, codes
     assert codes["database_unavailable"] > 0, codes
-    ack = await rec.call("chat:send", {"roomId": room.id, "text": "after"})
-    assert ack["ok"] is True, ack
+    # Recovered by itself (no restart): the pool has replaced the killed connections.
+    for _ in range(3):
+        ack = await rec.call("chat:send", {"roomId": room.id, "text": "after"})
+        assert ack["ok"] is True, ack
