@@ -432,8 +432,25 @@ class FrameOnceRedisManager(socketio.AsyncRedisManager, FrameOnceManager):
         room created from the bot or the API before anyone opened a socket left a Redis
         connection behind. A client whose pub/sub has not subscribed yet is kept and used by
         the listener; a reconnect after an error still builds a new one, as python-socketio
-        does."""
+        does, and the clients it replaces are closed (each publish or listen retry during a
+        Redis outage would otherwise leave a client and its sockets behind)."""
         pubsub = self.pubsub
         if self.connected and pubsub is not None and not pubsub.subscribed:
             return
+        replaced = [c for c in (pubsub, self.redis) if c is not None]
         super()._redis_connect()
+        for client in replaced:
+            task = asyncio.get_running_loop().create_task(_close_quietly(client))
+            _closing.add(task)
+            task.add_done_callback(_closing.discard)
+
+
+#: Closes of replaced Redis clients still running (kept so they are not garbage-collected).
+_closing: set[asyncio.Task[None]] = set()
+
+
+async def _close_quietly(client: Any) -> None:
+    try:
+        await client.aclose()
+    except Exception:  # a client of a dead connection may fail to close
+        log.debug("closing a replaced Redis client failed", exc_info=True)
