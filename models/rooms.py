@@ -53,6 +53,10 @@ class Room(Model):
     current_title = fields.CharField(max_length=200, null=True)
     # Distinct people who ever joined: "most watched first" in the public list.
     watch_count = fields.IntField(default=0)
+    # The playback clock's durable copy ``{mediaId, status, position, rate, updatedAt, seq, by}``,
+    # written on every playback command (services.rooms.playback.write_state): the ephemeral
+    # copy in Redis may be lost (a Redis restart) and is then read back from here.
+    playback = fields.JSONField(null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
     closed_at = fields.DatetimeField(null=True)
 

@@ -23,6 +23,7 @@ from services.accounts.auth import authenticate
 from services.accounts.users import pick_language
 from services.core.context import Services
 from services.core.contract import SESSION_EXPIRED, SESSION_REVOKED
+from services.core.db import as_unavailable
 from services.core.errors import N_, AppError, Unauthorized
 from services.core.events import Event
 from services.core.i18n import error_body, load_translations, negotiate
@@ -209,7 +210,11 @@ class Hub:
                     result = await fn(self, sid, data)
                 except AppError as exc:
                     return {"ok": False, "error": await self._error_body(sid, exc)}
-                except Exception:
+                except Exception as exc:
+                    unavailable = as_unavailable(exc)
+                    if unavailable is not None:
+                        log.warning("socket event %s: %s (%s)", name, unavailable.code, exc)
+                        return {"ok": False, "error": await self._error_body(sid, unavailable)}
                     log.exception("socket event %s failed", name)
                     return {
                         "ok": False,

@@ -16,11 +16,16 @@ connection and CPU on every delivery, for chat lines of a few dozen bytes.
 
 ``FrameOnceRedisManager`` keeps ``AsyncRedisManager``'s cross-process publishing: the frame-once
 emit sits below the pub/sub layer in the MRO, so it runs in every process for its local sockets.
+A broadcast is delivered to this process's sockets before it is published, so while Redis is
+down each process's clients still hear each other (chat keeps flowing per process); publishing
+then fails fast and quietly (:data:`PUBLISH_RETRY_AFTER`), and the listener re-subscribes within
+:data:`LISTEN_RETRY_MAX` seconds of Redis coming back.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import struct
 import time
 from typing import Any
@@ -32,6 +37,18 @@ from engineio import packet as eio_packet
 from engineio.async_drivers.aiohttp import WebSocket as EngineIOWebSocket
 from engineio.async_socket import AsyncSocket
 from socketio import packet as sio_packet
+
+from services.core.state.redis import fast_retry
+
+log = logging.getLogger(__name__)
+
+#: After a failed publish (both attempts), publishing is skipped this many seconds: a chat line
+#: a millisecond must not each wait on a dead Redis and log two errors.
+PUBLISH_RETRY_AFTER = 2.0
+#: The listener's reconnect delay doubles from 1 s up to this (python-socketio: 60 s).
+LISTEN_RETRY_MAX = 5.0
+#: Connecting to Redis gives up after this long (a host that drops packets must not hang emits).
+REDIS_CONNECT_TIMEOUT = 2.0
 
 #: A socket whose transport holds more than this many unsent bytes is written through its
 #: queue (and aiohttp's drain) rather than directly.
@@ -360,14 +377,98 @@ class FrameOnceManager(socketio.AsyncManager):
 class FrameOnceRedisManager(socketio.AsyncRedisManager, FrameOnceManager):
     """Redis pub/sub across processes; each process delivers to its sockets frame-once."""
 
+    #: Messages not published because Redis was down (for tests and metrics).
+    skipped_publishes = 0
+
+    def __init__(self, url: str, *args: Any, redis_options: Any = None, **kwargs: Any) -> None:
+        options = {
+            "socket_connect_timeout": REDIS_CONNECT_TIMEOUT,
+            "retry": fast_retry(),
+            **(redis_options or {}),
+        }
+        super().__init__(url, *args, redis_options=options, **kwargs)
+        self._publish_down_until = 0.0
+
+    async def _publish(self, data: Any) -> Any:
+        """python-socketio's publish (two attempts, reconnecting in between: the first may hit
+        a connection Redis closed when it restarted), but after both failed the next
+        publishes are skipped for :data:`PUBLISH_RETRY_AFTER` s, with one warning. Local
+        delivery already happened (``emit`` handles this process's sockets first)."""
+        if time.monotonic() < self._publish_down_until:
+            FrameOnceRedisManager.skipped_publishes += 1
+            return None
+        error: Exception | None = None
+        for _ in range(2):
+            try:
+                if not self.connected:
+                    self._redis_connect()
+                return await self.redis.publish(self.channel, self.json.dumps(data))
+            except Exception as exc:  # noqa: BLE001 - any failure: reconnect, then give up
+                error = exc
+                self.connected = False
+        self._publish_down_until = time.monotonic() + PUBLISH_RETRY_AFTER
+        FrameOnceRedisManager.skipped_publishes += 1
+        log.warning(
+            "Socket.IO: cannot publish to Redis (%s); delivering to this process's sockets only "
+            "for %.0f s",
+            type(error).__name__,
+            PUBLISH_RETRY_AFTER,
+        )
+        return None
+
+    async def _redis_listen_with_retries(self) -> Any:
+        """python-socketio's listener loop with the reconnect delay capped at
+        :data:`LISTEN_RETRY_MAX` (so cross-process delivery resumes soon after Redis is back)."""
+        retry_sleep = 1.0
+        subscribed = False
+        while True:
+            try:
+                if not subscribed:
+                    self._redis_connect()
+                    await self.pubsub.subscribe(self.channel)
+                    subscribed = True
+                    if retry_sleep > 1.0:
+                        log.info("Socket.IO: listening on Redis again")
+                    retry_sleep = 1.0
+                async for message in self.pubsub.listen():
+                    yield message
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - Redis away: retry, as python-socketio does
+                log.warning(
+                    "Socket.IO: cannot receive from Redis (%s); retrying in %.0f s",
+                    type(exc).__name__,
+                    retry_sleep,
+                )
+                subscribed = False
+                await asyncio.sleep(retry_sleep)
+                retry_sleep = min(LISTEN_RETRY_MAX, retry_sleep * 2)
+
     def _redis_connect(self) -> None:
         """python-socketio connects on the first publish and again when its listener starts
         (on the first Socket.IO connection), replacing the first client without closing it: a
         room created from the bot or the API before anyone opened a socket left a Redis
         connection behind. A client whose pub/sub has not subscribed yet is kept and used by
         the listener; a reconnect after an error still builds a new one, as python-socketio
-        does."""
+        does, and the clients it replaces are closed (each publish or listen retry during a
+        Redis outage would otherwise leave a client and its sockets behind)."""
         pubsub = self.pubsub
         if self.connected and pubsub is not None and not pubsub.subscribed:
             return
+        replaced = [c for c in (pubsub, self.redis) if c is not None]
         super()._redis_connect()
+        for client in replaced:
+            task = asyncio.get_running_loop().create_task(_close_quietly(client))
+            _closing.add(task)
+            task.add_done_callback(_closing.discard)
+
+
+#: Closes of replaced Redis clients still running (kept so they are not garbage-collected).
+_closing: set[asyncio.Task[None]] = set()
+
+
+async def _close_quietly(client: Any) -> None:
+    try:
+        await client.aclose()
+    except Exception:  # a client of a dead connection may fail to close
+        log.debug("closing a replaced Redis client failed", exc_info=True)

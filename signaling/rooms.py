@@ -9,6 +9,7 @@ client manager, so through Redis to every process).
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from models.rooms import Room
@@ -20,6 +21,7 @@ from services.rooms import contract as c
 from services.rooms import events as ev
 from services.rooms import playback, presence, queue
 from services.rooms.access import access_room, get_room, room_scope
+from services.rooms.chat import forget_senders
 from services.rooms.membership import do_leave_room
 from services.rooms.snapshot import get_room_snapshot
 from signaling.payloads import parse
@@ -32,6 +34,8 @@ if TYPE_CHECKING:
 RTT_CHANGE_MS = 20.0
 
 E = TypeVar("E", bound=c.RoomEvent)
+
+log = logging.getLogger(__name__)
 
 
 async def room_actor(hub: Hub, sid: str, model: type[E], data: Any) -> tuple[E, User, Room]:
@@ -238,7 +242,46 @@ def register(hub: Hub) -> None:
             await presence.do_clear_room(services, room)
         await hub.sio.close_room(room_scope(event.payload["roomId"]))
 
+    async def on_state_restored(event: Event) -> None:
+        """The store is back (perhaps empty): put this process's connections back into each
+        room's presence, the rooms' clocks back from their durable copy, and send each room's
+        clock to its sockets here (their ``seq`` did not go backwards, so clients apply it)."""
+        rooms: dict[tuple[int, str], dict[int, dict[str, float | None]]] = {}
+        for sid, _ in list(hub.sio.manager.get_participants("/", None)):
+            try:
+                session = await hub.sio.get_session(sid)
+            except KeyError:  # gone meanwhile
+                continue
+            user_id = session.get("user_id")
+            if user_id is None:
+                continue
+            rtts = session.get("rtt", {})
+            for room_id, code in dict(session.get("rooms", {})).items():
+                conns = rooms.setdefault((room_id, code), {}).setdefault(int(user_id), {})
+                conns[sid] = rtts.get(room_id)
+        for (room_id, code), conns in rooms.items():
+            ref = presence.ref(room_id, code)
+            try:
+                if not await presence.do_restore_connections(services, ref, conns):
+                    continue  # closed, or none of these users is a member any more
+                state = await playback.do_restore_clock(services, ref)  # type: ignore[arg-type]
+                # Invalidations (a kick, a role change) may have missed a store that was away.
+                await forget_senders(services, room_id)
+            except Exception:
+                log.exception("could not restore room %s after the store came back", room_id)
+                continue
+            # Only this process's sockets: every process restores and re-sends its own.
+            await hub.sio.emit(
+                ev.ROOM_STATE,
+                {"roomId": room_id, "playback": state},
+                room=room_scope(room_id),
+                ignore_queue=True,
+            )
+        if rooms:
+            log.info("restored the presence and clocks of %d rooms", len(rooms))
+
     hub.on_disconnect(on_disconnect)
+    hub.after_emit(presence.STATE_RESTORED, on_state_restored)
     hub.after_emit(ev.PARTICIPANT_LEFT, on_user_out)
     hub.after_emit(ev.ROOM_KICKED, on_user_out)
     hub.after_emit(ev.ROOM_CLOSED, on_room_closed)

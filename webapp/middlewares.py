@@ -10,6 +10,7 @@ from aiohttp import web
 from aiohttp.typedefs import Handler
 
 from services.accounts.users import pick_language
+from services.core.db import as_unavailable
 from services.core.errors import AppError, PayloadTooLarge, RateLimited, Unauthorized
 from services.core.i18n import error_body, negotiate
 from webapp.http import REQUESTER, ClientGone
@@ -106,6 +107,13 @@ async def _guarded(request: web.Request, handler: Handler) -> web.StreamResponse
         if isinstance(exc, ConnectionResetError) and _client_gone(request):
             # The client left while the view wrote or read (not through read_body).
             return await _drop(request, ClientGone(timed_out=False, after=0.0))
+        unavailable = as_unavailable(exc)
+        if unavailable is not None and _is_api(request):
+            # The database (or Redis) went away: a clear, localized 503; the pool reconnects.
+            log.warning("%s %s: %s (%s)", request.method, request.path, unavailable.code, exc)
+            response = _app_error_response(request, unavailable)
+            response.headers["Retry-After"] = "1"
+            return _secure(request, response)
         log.exception("unhandled error on %s %s", request.method, request.path)
         if not _is_api(request):
             raise

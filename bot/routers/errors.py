@@ -13,6 +13,7 @@ from aiogram.filters import ExceptionTypeFilter
 from aiogram.types import ErrorEvent
 from aiogram.utils.i18n import gettext as _
 
+from services.core.db import as_unavailable
 from services.core.errors import AppError
 
 log = logging.getLogger(__name__)
@@ -45,6 +46,10 @@ async def _reply(event: ErrorEvent, message_text: str, alert_text: str | None = 
 async def domain_error(event: ErrorEvent) -> None:
     exc = event.exception
     assert isinstance(exc, AppError)
+    await _reply_domain_error(event, exc)
+
+
+async def _reply_domain_error(event: ErrorEvent, exc: AppError) -> None:
     await _reply(
         event,
         _render(exc.template, exc.data, escape=True),  # messages are sent as HTML
@@ -63,6 +68,11 @@ async def flood_limited(event: ErrorEvent) -> None:
 
 
 async def unexpected_error(event: ErrorEvent) -> None:
+    unavailable = as_unavailable(event.exception)
+    if unavailable is not None:  # the database (or Redis) went away: say so, it comes back
+        log.warning("bot update %s: %s", event.update.update_id, unavailable.code)
+        await _reply_domain_error(event, unavailable)
+        return
     log.error("bot update %s failed", event.update.update_id, exc_info=event.exception)
     await _reply(event, _("Something went wrong. Please try again."))
 

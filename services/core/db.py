@@ -6,16 +6,25 @@ there); one migration set in ``migrations/`` applies to both SQLite and PostgreS
 
 from __future__ import annotations
 
+import functools
 import logging
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
+import asyncpg
+from redis import exceptions as redis_exceptions
 from tortoise import Tortoise, connections
+from tortoise.backends.asyncpg.client import AsyncpgDBClient
+from tortoise.backends.base.client import TransactionalDBClient, TransactionContextPooled
 from tortoise.backends.base.executor import EXECUTOR_CACHE
+from tortoise.connection import get_connections
+from tortoise.exceptions import DBConnectionError
 from tortoise.migrations.api import migrate
 
 from models import MODEL_MODULES
 from services.core.config import StartupError, redact_url
+from services.core.errors import DatabaseUnavailable, Unavailable
 
 log = logging.getLogger(__name__)
 
@@ -59,9 +68,7 @@ async def start_database(database_url: str) -> None:
     except Exception as exc:
         log.debug("database start failed", exc_info=True)
         reason = str(exc).strip() or type(exc).__name__
-        raise StartupError(
-            f"cannot use the database {redact_url(database_url)}: {reason}"
-        ) from exc
+        raise StartupError(f"cannot use the database {redact_url(database_url)}: {reason}") from exc
 
 
 MIGRATION_LOCK_ID = 7_150_001
@@ -98,3 +105,146 @@ async def database_ok() -> bool:
 
 async def stop_database() -> None:
     await Tortoise.close_connections()
+
+
+# --- the database (or Redis) going away ---------------------------------------------------------
+
+#: What asyncpg raises when the server closed the connection (``pg_terminate_backend``, a
+#: restart), is shutting down or starting up, or cannot be reached. Tortoise passes these
+#: through untranslated.
+_PG_GONE: tuple[type[BaseException], ...] = (
+    asyncpg.PostgresConnectionError,  # ConnectionDoesNotExistError, ConnectionFailureError, ...
+    asyncpg.exceptions.AdminShutdownError,  # 57P01: terminated by an administrator
+    asyncpg.exceptions.CrashShutdownError,
+    asyncpg.exceptions.CannotConnectNowError,  # 57P03: the server is starting up
+    DBConnectionError,
+)
+
+
+#: What a Redis client raises when Redis is down or unreachable (the store's locks, joins).
+_REDIS_GONE = (redis_exceptions.ConnectionError, redis_exceptions.TimeoutError)
+
+
+def _chain(exc: BaseException) -> list[BaseException]:
+    seen: list[BaseException] = []
+    current: BaseException | None = exc
+    while current is not None and current not in seen and len(seen) < 8:
+        seen.append(current)
+        current = current.__cause__ or current.__context__
+    return seen
+
+
+def is_database_gone(exc: BaseException) -> bool:
+    """Did ``exc`` come from the database connection being lost or refused (not from a bad
+    query)? A rollback on a dead connection raises another error from the first one, so the
+    chain is searched; a bare ``ConnectionRefusedError`` counts only as the error itself (Redis
+    client errors carry one as their cause)."""
+    if isinstance(exc, ConnectionRefusedError):
+        return True
+    for error in _chain(exc):
+        if isinstance(error, _PG_GONE):
+            return True
+        if isinstance(error, asyncpg.InterfaceError) and "closed" in str(error):
+            return True  # "cannot call Connection.fetch(): connection is closed"
+        if isinstance(error, asyncpg.exceptions.InternalClientError) and "switch to state" in str(
+            error
+        ):
+            # A connection the server just terminated: its protocol got the FATAL error and
+            # waits for a ReadyForQuery that never comes, until the close reaches the pool. The
+            # pool may hand it out meanwhile; using it (or resetting it on release, which
+            # terminates it) raises "cannot switch to state N; another operation (2) is in
+            # progress".
+            return True
+    return False
+
+
+def as_unavailable(exc: BaseException) -> Unavailable | None:
+    """The domain error for a failure of a backing service, or ``None`` for anything else
+    (each transport maps it like any domain error: 503, ``database_unavailable``)."""
+    if isinstance(exc, Unavailable):
+        return exc
+    if is_database_gone(exc):
+        return DatabaseUnavailable()
+    if isinstance(exc, _REDIS_GONE):
+        return Unavailable()
+    return None
+
+
+def _never_sent(exc: BaseException) -> bool:
+    """The statement failed before anything was sent: the pool handed out a connection whose
+    protocol was stuck on the server's termination notice (see :func:`is_database_gone`), and
+    the state switch at the start of the statement refused. Not so when the same error comes
+    from resetting the connection on its release, after the statement ran."""
+    if not isinstance(exc, asyncpg.exceptions.InternalClientError):
+        return False
+    if "switch to state" not in str(exc):
+        return False
+    tb = exc.__traceback__
+    while tb is not None:
+        if tb.tb_frame.f_code.co_name in ("release", "reset", "_reset"):
+            return False
+        tb = tb.tb_next
+    return True
+
+
+def _retry_reads_once(
+    method: Callable[..., Awaitable[Any]],
+) -> Callable[..., Awaitable[Any]]:
+    """A statement outside a transaction that failed because its pooled connection had died
+    (the server terminated it; asyncpg notices only on use) is run once more on a fresh one
+    when that is safe: a SELECT (reads are idempotent), or any statement that never reached the
+    server. Other writes and anything inside a transaction are never retried."""
+
+    @functools.wraps(method)
+    async def run(self: Any, query: str, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return await method(self, query, *args, **kwargs)
+        except Exception as exc:
+            if isinstance(self, TransactionalDBClient) or not is_database_gone(exc):
+                raise
+            if not (query.lstrip()[:6].upper() == "SELECT" or _never_sent(exc)):
+                raise
+            log.warning("database connection lost (%s); retrying once", type(exc).__name__)
+            return await method(self, query, *args, **kwargs)
+
+    run.__vmeste_retry__ = True  # type: ignore[attr-defined]
+    return run
+
+
+def _install_read_retry() -> None:
+    for name in ("execute_query", "execute_query_dict", "execute_insert"):
+        method = getattr(AsyncpgDBClient, name)
+        if not getattr(method, "__vmeste_retry__", False):
+            setattr(AsyncpgDBClient, name, _retry_reads_once(method))
+
+
+async def _begin_or_release(self: TransactionContextPooled) -> Any:
+    """``TransactionContextPooled.__aenter__`` (Tortoise 1.1), releasing the pooled connection
+    when ``BEGIN`` fails: Tortoise's own leaves it acquired for good (``__aexit__`` does not run),
+    so every transaction started on a just-terminated connection shrank the pool by one until
+    the app hung on ``acquire``."""
+    await self.ensure_connection()
+    pool = self.client._parent._pool
+    self.client._connection = await pool.acquire()
+    self.token = get_connections().set(self.connection_name, self.client)
+    try:
+        await self.client.begin()
+    except BaseException:
+        try:
+            await pool.release(self.client._connection)
+        finally:
+            get_connections().reset(self.token)
+        raise
+    return self.client
+
+
+_begin_or_release.__vmeste_patch__ = True  # type: ignore[attr-defined]
+
+
+def _install_transaction_release() -> None:
+    if not getattr(TransactionContextPooled.__aenter__, "__vmeste_patch__", False):
+        TransactionContextPooled.__aenter__ = _begin_or_release  # type: ignore[method-assign]
+
+
+_install_read_retry()
+_install_transaction_release()

@@ -103,3 +103,18 @@ class RateLimited(AppError):
     @property
     def retry_after(self) -> int:
         return int(self.data.get("retry_after", 1))
+
+
+class Unavailable(AppError):
+    """A backing service (the database, Redis) does not answer: try again in a moment. The
+    transports turn such failures into this in their one error mapping
+    (:func:`services.core.db.as_unavailable`)."""
+
+    code = "unavailable"
+    http_status = 503
+    template = N_("The service is temporarily unavailable. Try again in a moment.")
+
+
+class DatabaseUnavailable(Unavailable):
+    code = "database_unavailable"
+    template = N_("The database is unavailable right now. Try again in a moment.")

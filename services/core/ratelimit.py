@@ -27,6 +27,7 @@ from limits.aio.storage import RedisStorage
 from limits.aio.strategies import MovingWindowRateLimiter
 
 from services.core.errors import RateLimited
+from services.core.state.redis import fast_retry
 
 log = logging.getLogger(__name__)
 
@@ -100,6 +101,7 @@ class RateLimiter:
                 implementation="redispy",
                 socket_connect_timeout=REDIS_TIMEOUT,
                 socket_timeout=REDIS_TIMEOUT,
+                retry=fast_retry(),
             )
             self._redis = MovingWindowRateLimiter(self._redis_storage)
         self._redis_down_until = 0.0

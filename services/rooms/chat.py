@@ -17,6 +17,7 @@ from services.accounts.users import user_payload
 from services.core.context import Services
 from services.core.errors import N_, Forbidden, NotFound, RateLimited, ValidationError
 from services.core.events import Event
+from services.core.state import STORE_ERRORS, warn_store_down
 from services.rooms.access import (
     MAX_ID,
     Action,
@@ -130,7 +131,11 @@ async def access_sender(services: Services, room_ref: int | str, user_id: int) -
     From the cache when the room is named by id; otherwise (or on a miss) through
     :func:`access_room` and :func:`access_member`, so the errors are the same as everywhere."""
     if isinstance(room_ref, int) and not isinstance(room_ref, bool) and 0 < room_ref <= MAX_ID:
-        raw = await services.state.get(_sender_key(room_ref, user_id))
+        try:
+            raw = await services.state.get(_sender_key(room_ref, user_id))
+        except STORE_ERRORS as exc:  # Redis is down: the database answers instead
+            warn_store_down("the chat sender cache", exc)
+            raw = None
         if raw is not None:
             return Sender.loads(raw)
     room = await access_room(room_ref)
@@ -143,10 +148,14 @@ async def access_sender(services: Services, room_ref: int | str, user_id: int) -
 
 async def remember_sender(services: Services, room: Room, user: User, member: RoomMember) -> Sender:
     """Cache ``user`` as a sender in ``room`` (entering a room does it, so the first message
-    is as cheap as the next)."""
+    is as cheap as the next). Without the store (Redis down) nothing is cached: the next send
+    reads the database again."""
     sender = Sender(room.id, user.id, member.role, room.slow_mode_seconds, user_payload(user))
-    await services.state.set(_sender_key(room.id, user.id), sender.dumps(), ttl=SENDER_TTL)
-    await services.state.set_add(_senders_key(room.id), str(user.id), ttl=SENDER_TTL)
+    try:
+        await services.state.set(_sender_key(room.id, user.id), sender.dumps(), ttl=SENDER_TTL)
+        await services.state.set_add(_senders_key(room.id), str(user.id), ttl=SENDER_TTL)
+    except STORE_ERRORS as exc:
+        warn_store_down("the chat sender cache", exc)
     return sender
 
 
@@ -218,9 +227,16 @@ async def do_send_as(services: Services, sender: Sender, text: Any) -> ChatMessa
 async def _check_slow_mode(services: Services, sender: Sender) -> None:
     seconds = sender.slow_mode_seconds
     key = f"slow:{sender.room_id}:{sender.user_id}"
-    if await services.state.set_if_absent(key, str(time.time()), ttl=seconds):
+    try:
+        if await services.state.set_if_absent(key, str(time.time()), ttl=seconds):
+            return
+        sent_at = await services.state.get(key)
+    except STORE_ERRORS as exc:
+        # Redis is down: one message per ``seconds`` through the limiter, which counts in this
+        # process's memory meanwhile.
+        warn_store_down("chat slow mode", exc)
+        await _check_slow_mode_in_limiter(services, sender)
         return
-    sent_at = await services.state.get(key)
     try:
         left = seconds - (time.time() - float(sent_at)) if sent_at is not None else seconds
     except ValueError:
@@ -230,6 +246,20 @@ async def _check_slow_mode(services: Services, sender: Sender) -> None:
         seconds=seconds,
         retry_after=max(1, min(seconds, math.ceil(left))),
     )
+
+
+async def _check_slow_mode_in_limiter(services: Services, sender: Sender) -> None:
+    seconds = sender.slow_mode_seconds
+    try:
+        await services.limiter.hit(
+            f"1/{seconds}second", "slow", str(sender.room_id), str(sender.user_id)
+        )
+    except RateLimited as exc:
+        raise RateLimited(
+            N_("Slow mode is on: one message every {seconds} s."),
+            seconds=seconds,
+            retry_after=max(1, min(seconds, exc.retry_after)),
+        ) from None
 
 
 async def do_system_message(

@@ -352,11 +352,14 @@ async def do_resume_host_grace(services: Services, *, room_id: int, code: str) -
 
 async def do_close_room(services: Services, *, room: Room, reason: str) -> None:
     closed_at = now()
-    updated = await Room.filter(id=room.id, closed_at=None).update(closed_at=closed_at)
+    # Both or neither: a connection lost in between must not leave a closed room with members.
+    async with in_transaction():
+        updated = await Room.filter(id=room.id, closed_at=None).update(closed_at=closed_at)
+        if updated:
+            await RoomMember.filter(room_id=room.id, left_at=None).update(left_at=closed_at)
     if not updated:
         return
     room.closed_at = closed_at
-    await RoomMember.filter(room_id=room.id, left_at=None).update(left_at=closed_at)
     services.scheduler.cancel(f"host-away:{room.id}")
     await services.events.publish(
         Event("room:closed", {"roomId": room.id, "reason": reason}, scope=room_scope(room.id))

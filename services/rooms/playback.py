@@ -1,10 +1,16 @@
 """The playback clock of a room: play, pause, seek and speed, scheduled so everyone starts
 together.
 
-The clock ``{mediaId, status, position, rate, updatedAt, seq, by}`` is ephemeral
-(``services.state``, one JSON document per room) and never written to the database: a command
-reads the room and the member, changes the clock under a short store lock and publishes
-``room:state``.
+The clock ``{mediaId, status, position, rate, updatedAt, seq, by}`` lives in the ephemeral store
+(``services.state``, one JSON document per room) and, written through on every command, in the
+room's row (``Room.playback``): a command reads the room and the member, changes the clock under
+a short store lock, writes it to the database and then to the store, and publishes
+``room:state``. When Redis lost it (restarted empty, or down) it is read back from the row, so
+the position, status, media and ``seq`` survive and ``seq`` never goes backwards (clients drop a
+state whose ``seq`` is lower than the one they have). After a restart of the app on the memory
+store the current item is shown paused at its start, as before, with ``seq`` going on. Only
+commands write the row (a few a minute per room); reads hit the database only when the store
+has no copy.
 
 Play and seek-while-playing are scheduled a little in the future (``updatedAt = now + lead``,
 lead = 2 x the highest round trip among the room's connections, 300-1500 ms) so every viewer
@@ -22,6 +28,7 @@ from models.users import User
 from services.core.context import Services
 from services.core.errors import N_, ValidationError
 from services.core.events import Event
+from services.core.state import STORE_ERRORS, warn_store_down
 from services.rooms.access import Action, access_member, check_permission, room_scope
 from services.rooms.media import parse_media_url
 from services.rooms.presence import (
@@ -107,19 +114,59 @@ def start_of(item: MediaItem) -> float:
 
 
 async def read_state(services: Services, room: Room) -> dict[str, Any]:
-    raw = await services.state.get(clock_key(room))
+    try:
+        raw = await services.state.get(clock_key(room))
+    except STORE_ERRORS as exc:
+        warn_store_down("the playback clock", exc)
+        raw = None
     if raw:
         return json.loads(raw)
-    # Lost (a restart with the memory store): the durable current item, paused at its start.
+    # Not in the store. Redis restarted empty or is down: the durable copy the last command
+    # wrote, as it was (the processes and their viewers carried on).
+    durable = await read_durable_state(room)
+    if durable is not None and services.state.backend != "memory":
+        return durable
+    # The app restarted with the memory store (every viewer reconnects), or the room was never
+    # commanded: the durable current item, paused at its start; ``seq`` still goes on.
     current = await get_current_item(room)
     state = _idle()
+    if durable is not None:
+        state["seq"] = int(durable["seq"])
     if current is not None:
         state.update(mediaId=current.id, status="paused", position=start_of(current))
     return state
 
 
+_CLOCK_FIELDS = ("mediaId", "status", "position", "rate", "updatedAt", "seq")
+
+
+async def read_durable_state(room: Room) -> dict[str, Any] | None:
+    """The clock as the last command wrote it to the room's row (read fresh: ``room`` may have
+    been loaded before another command)."""
+    rows = await Room.filter(id=room.id).values_list("playback", flat=True)
+    durable = rows[0] if rows else None
+    if not isinstance(durable, dict) or any(k not in durable for k in _CLOCK_FIELDS):
+        return None
+    return {"by": None, **durable}
+
+
 async def write_state(services: Services, room: Room, state: dict[str, Any]) -> None:
+    """Write the clock through: the room's row first (what survives the store), then the store."""
+    await Room.filter(id=room.id).update(playback=state)
+    room.playback = state
     await services.state.set(clock_key(room), json.dumps(state), ttl=STATE_TTL)
+
+
+async def do_restore_clock(services: Services, room: Room) -> dict[str, Any]:
+    """The store lost its data (Redis restarted empty): put the room's durable clock back in it,
+    unless a command wrote a newer one meanwhile, and return the clock."""
+    async with state_lock(services, clock_key(room)):
+        raw = await services.state.get(clock_key(room))
+        if raw:
+            return json.loads(raw)
+        state = await read_state(services, room)
+        await services.state.set(clock_key(room), json.dumps(state), ttl=STATE_TTL)
+        return state
 
 
 async def get_playback(services: Services, room: Room) -> dict[str, Any]:

@@ -17,6 +17,13 @@ heartbeat expired: their connections count as dropped, through the same grace pa
 disconnect (:func:`do_sweep_dead_processes`). The grace timers a dead process held are
 restarted by the sweeper as well (member grace from ``away``, host grace from ``left_at``).
 
+Redis restarted empty (or was unreachable for a while): the heartbeat notices (its own
+heartbeat key is gone, or the previous beat failed) and publishes :data:`STATE_RESTORED` on the
+bus; the hub answers by putting this process's live connections back
+(:func:`do_restore_connections`) and the rooms' playback clocks from their durable copy
+(:func:`services.rooms.playback.do_restore_clock`), and re-sends each room's clock to its
+sockets here. Every process does so for its own sockets, so the room documents fill up again.
+
 Keys carry the room's random code as well as its id, so state left in a shared Redis by another
 database (a test run, a reset) can never be mistaken for this room's.
 """
@@ -29,8 +36,10 @@ import logging
 import random
 import secrets
 import time
+import weakref
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from models.rooms import Room, RoomMember
@@ -39,6 +48,8 @@ from services.accounts.users import user_payload
 from services.core.context import Services
 from services.core.errors import N_, Conflict
 from services.core.events import Event
+from services.core.scheduler import Scheduler
+from services.core.state import STORE_ERRORS
 from services.rooms.access import get_active_member, room_scope
 from services.rooms.chat import remember_sender
 from services.rooms.membership import do_join_room, do_leave_room, do_resume_host_grace, get_members
@@ -62,6 +73,9 @@ MAX_RTT_MS = 10_000.0
 #: The set of process ids that hold (or held) connections, and per process its rooms' keys.
 PROCESSES_KEY = "presence-processes"
 HEARTBEAT_JOB = "presence-heartbeat"
+#: Published (unscoped, in this process) when the store came back from an outage or restarted
+#: empty; payload ``{"emptied": bool}``. The hub restores this process's connections.
+STATE_RESTORED = "state:restored"
 
 
 class RoomRef(Protocol):
@@ -311,13 +325,83 @@ async def stop_heartbeat(services: Services) -> None:
         log.warning("could not remove the presence heartbeat", exc_info=True)
 
 
+@dataclass
+class _Beats:
+    """What this process's heartbeats saw: one beat went through, the last one failed."""
+
+    beaten: bool = False
+    failed: bool = False
+
+
+_beats: weakref.WeakKeyDictionary[Scheduler, _Beats] = weakref.WeakKeyDictionary()
+
+
 async def do_heartbeat(services: Services) -> None:
-    """Say this process is alive, then sweep the processes that stopped saying so."""
+    """Say this process is alive, then sweep the processes that stopped saying so.
+
+    A beat that finds its own heartbeat key gone (it outlives the beat interval) means the store
+    lost its data (Redis restarted empty); a beat after a failed one means it was away. Either
+    way :data:`STATE_RESTORED` is published so this process puts its live state back."""
     process_id = services.scheduler.process_id
     ttl = services.settings.presence_heartbeat_ttl_seconds
-    await services.state.set(_alive_key(process_id), "1", ttl=ttl)
-    await services.state.set_add(PROCESSES_KEY, process_id, ttl=PRESENCE_TTL)
+    beats = _beats.setdefault(services.scheduler, _Beats())
+    try:
+        previous = await services.state.get(_alive_key(process_id))
+        await services.state.set(_alive_key(process_id), "1", ttl=ttl)
+        await services.state.set_add(PROCESSES_KEY, process_id, ttl=PRESENCE_TTL)
+    except STORE_ERRORS as exc:
+        if not beats.failed:
+            log.warning("presence heartbeat: the store is unavailable (%s)", type(exc).__name__)
+        beats.failed = True
+        return
+    emptied = beats.beaten and previous is None
+    came_back = beats.failed
+    beats.beaten, beats.failed = True, False
+    if emptied or came_back:
+        log.warning(
+            "the ephemeral store is back (%s); restoring this process's presence and clocks",
+            "restarted empty" if emptied else "after an outage",
+        )
+        await services.events.publish(Event(STATE_RESTORED, {"emptied": emptied}))
     await do_sweep_dead_processes(services)
+
+
+async def do_restore_connections(
+    services: Services, room: RoomRef, conns: dict[int, dict[str, float | None]]
+) -> list[int]:
+    """Put this process's live connections of a room back (``{userId: {connId: rtt}}``) after
+    the store lost them; connections already there are kept. Only active members of an open
+    room count (a socket's session still names rooms its user left or was kicked from, and
+    closed rooms). Returns the users kept (nobody else is told: their clients never saw them
+    leave); none when the room closed."""
+    active = set(
+        await RoomMember.filter(
+            room_id=room.id,
+            room__closed_at=None,
+            user_id__in=list(conns),
+            left_at=None,
+            banned_at=None,
+        ).values_list("user_id", flat=True)
+    )
+    conns = {user_id: c for user_id, c in conns.items() if user_id in active}
+    if not conns:
+        return []
+    process_id = services.scheduler.process_id
+    async with state_lock(services, _key(room)):
+        doc = await _read(services, room)
+        for user_id, user_conns in conns.items():
+            entry = doc["users"].get(str(user_id))
+            if entry is None:
+                entry = doc["users"][str(user_id)] = {"conns": {}, "away": None}
+            for conn_id, rtt in user_conns.items():
+                if conn_id not in entry["conns"]:
+                    entry["conns"][conn_id] = _conn(rtt, process_id)
+            entry["away"] = None
+        await _write(services, room, doc)
+    for user_id in conns:
+        services.scheduler.cancel(_away_job(room, user_id))
+    await _track_room(services, room)
+    return list(conns)
 
 
 async def do_sweep_dead_processes(services: Services) -> list[str]:

@@ -6,10 +6,42 @@ One interface, two implementations: in memory (the embedded default, one process
 
 from __future__ import annotations
 
+import logging
+import time
 from typing import Protocol
+
+from redis import exceptions as redis_exceptions
 
 from services.core.state.memory import MemoryStore
 from services.core.state.redis import RedisStore
+
+log = logging.getLogger(__name__)
+
+#: What a store call raises when Redis is down, restarting or unreachable (not a bug of ours):
+#: callers that can do without the store (chat, reading the playback clock) catch these, log
+#: through :func:`warn_store_down` and carry on.
+STORE_ERRORS: tuple[type[BaseException], ...] = (
+    redis_exceptions.ConnectionError,
+    redis_exceptions.TimeoutError,
+    OSError,
+    TimeoutError,
+)
+#: One warning per subject per this many seconds (chat may hit a down store thousands of times
+#: a second).
+WARN_EVERY = 10.0
+_warned: dict[str, float] = {}
+
+
+def warn_store_down(what: str, exc: BaseException) -> None:
+    """Log that the store is unavailable for ``what`` (at most every :data:`WARN_EVERY` s)."""
+    now = time.monotonic()
+    if now - _warned.get(what, -WARN_EVERY) >= WARN_EVERY:
+        _warned[what] = now
+        log.warning(
+            "ephemeral store unavailable for %s (%s); carrying on without it",
+            what,
+            type(exc).__name__,
+        )
 
 
 class EphemeralStore(Protocol):
@@ -29,4 +61,4 @@ class EphemeralStore(Protocol):
     async def close(self) -> None: ...
 
 
-__all__ = ["EphemeralStore", "MemoryStore", "RedisStore"]
+__all__ = ["STORE_ERRORS", "EphemeralStore", "MemoryStore", "RedisStore", "warn_store_down"]

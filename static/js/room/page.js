@@ -39,6 +39,9 @@ const UNWATCH_TIMEOUT_MS = 1500; // room:unwatch is a courtesy: never wait long 
 const CONNECT_TIMEOUT_MS = 15000; // opening a room waits this long for the socket
 /** Join errors after which trying again cannot help: the page goes back to the list. */
 const FINAL_JOIN_ERRORS = new Set(["forbidden", "not_found", "validation_error"]);
+/** Join errors of a backend that is briefly away (Redis, the database): join again shortly. */
+const RETRY_JOIN_ERRORS = new Set(["unavailable", "database_unavailable"]);
+const REJOIN_RETRY_MS = 2000;
 
 /** A socket error ({code, message, details}) as an ApiError, like the REST ones. */
 function apiError(error) {
@@ -179,12 +182,19 @@ export class RoomView {
   /** After a reconnection: join again for a fresh snapshot. */
   async rejoin() {
     if (!this.room) return;
+    const roomId = this.room.id;
     try {
-      this.applySnapshot(await this.join(this.room.id));
+      this.applySnapshot(await this.join(roomId));
     } catch (error) {
       console.warn("vmeste: room:join failed", error);
-      if (FINAL_JOIN_ERRORS.has(error.code)) this.exit(messageFor(error), { unwatch: false });
-      else if (error.code !== "network_error") toast(messageFor(error));
+      if (FINAL_JOIN_ERRORS.has(error.code)) {
+        this.exit(messageFor(error), { unwatch: false });
+      } else if (RETRY_JOIN_ERRORS.has(error.code)) {
+        // Still on this room's page: join again (the snapshot resyncs everything).
+        setTimeout(() => this.room?.id === roomId && this.rejoin(), REJOIN_RETRY_MS);
+      } else if (error.code !== "network_error") {
+        toast(messageFor(error));
+      }
     }
   }
 
