@@ -18,8 +18,9 @@ from aiohttp import WSCloseCode
 
 from services.accounts.auth import access_user_by_token
 from services.accounts.users import pick_language
+from services.core import text
 from services.core.context import Services
-from services.core.errors import N_, AppError, Unauthorized
+from services.core.errors import N_, AppError, Unauthorized, UnknownEvent
 from services.core.events import Event
 from services.core.i18n import error_body, load_translations, negotiate
 from services.core.languages import DEFAULT_LANGUAGE
@@ -91,6 +92,9 @@ class Hub:
         install_direct_websocket(self.sio)
         self.sio.on("connect", self._connect)
         self.sio.on("disconnect", self._disconnect)
+        # Any event nobody registered: an error ack, not silence (the client would wait for
+        # its timeout). python-socketio calls it with the event name first.
+        self.sio.on("*", self._unknown_event)
         services.events.subscribe("*", self._fan_out)
         clock.register(self)
         rooms.register(self)
@@ -110,6 +114,11 @@ class Hub:
             # The JS client sees err.message and err.data ({code, message}).
             body = error_body(exc, refused_in)
             raise socketio.exceptions.ConnectionRefusedError(body["message"], body) from None
+        except Exception:
+            # Anything else escaping here would leave the client waiting for its timeout.
+            log.exception("socket connect failed")
+            body = {"code": "internal_error", "message": "Internal server error."}
+            raise socketio.exceptions.ConnectionRefusedError(body["message"], body) from None
         await self.sio.save_session(sid, {"user_id": user.id, "lang": pick_language(user)})
         await self.sio.enter_room(sid, user_room(user.id))
         if isinstance(environ, dict):
@@ -122,6 +131,10 @@ class Hub:
                 await hook(sid)
             except Exception:
                 log.exception("disconnect hook failed for %s", sid)
+
+    async def _unknown_event(self, event: Any, sid: str, *args: Any) -> dict[str, Any]:
+        name = text.clean(event[:64]) if isinstance(event, str) else "?"
+        return {"ok": False, "error": await self._error_body(sid, UnknownEvent(event=name))}
 
     async def _error_body(self, sid: str, exc: AppError) -> dict[str, Any]:
         session = await self.sio.get_session(sid)
@@ -161,7 +174,9 @@ class Hub:
                     }
                 return {"ok": True, **(result or {})}
 
-            async def handler(sid: str, data: Any = None) -> dict[str, Any]:
+            # Extra arguments (``emit(name, a, b)``) are ignored rather than a TypeError that
+            # would leave the client without an ack.
+            async def handler(sid: str, data: Any = None, *_extra: Any) -> dict[str, Any]:
                 if not ordered:
                     return await handle(sid, data)
                 lock = self._ordered.get(sid)

@@ -12,7 +12,9 @@ from models.users import User
 from services.accounts.telegram_auth import InitDataError, parse_init_data
 from services.accounts.tokens import decode_access_token, issue_access_token
 from services.accounts.users import USERNAME_RE, TelegramProfile, do_upsert_telegram_user
+from services.core import text
 from services.core.context import Services
+from services.core.contract import MAX_TELEGRAM_ID
 from services.core.errors import Conflict, Unauthorized, ValidationError
 from services.core.passwords import (
     MAX_PASSWORD_LENGTH,
@@ -38,20 +40,21 @@ def _issue(services: Services, user: User) -> Session:
 
 
 def check_email(email: str) -> str:
-    email = email.strip().lower()
+    email = text.check(email, text.LINE, field="email").strip().lower()
     if len(email) > 254 or not EMAIL_RE.match(email):
         raise ValidationError(field="email", reason="not a valid email address")
     return email
 
 
 def check_username(username: str) -> str:
-    username = username.strip().lstrip("@").lower()
+    username = text.check(username, text.LINE, field="username").strip().lstrip("@").lower()
     if not USERNAME_RE.match(username):
         raise ValidationError(field="username", reason="3-32 letters, digits or _")
     return username
 
 
 def check_password(password: str) -> str:
+    text.check(password, text.SECRET, field="password")
     if len(password) < MIN_PASSWORD_LENGTH:
         raise ValidationError(field="password", reason=f"at least {MIN_PASSWORD_LENGTH} characters")
     if len(password) > MAX_PASSWORD_LENGTH:
@@ -88,12 +91,17 @@ async def do_register(
 
 
 async def do_login(services: Services, *, email: str, password: str, client_ip: str) -> Session:
-    email = email.strip().lower()
-    await _check_rate(services, "login", client_ip, email)
+    # Text no account can have (lone surrogates, controls) fails like a wrong password: it is
+    # neither looked up, nor hashed, nor a rate-limit key (each would raise on it).
+    valid = text.problem(email) is None and text.problem(password, text.SECRET) is None
+    email = email.strip().lower() if valid else ""
+    await _check_rate(services, "login", client_ip, email if valid else None)
     # Make the dummy hash (first call only) before looking anyone up, so even the first miss
     # costs the same as a hit.
     await dummy_hash(services.hasher)
-    user = await User.get_or_none(email=email) if EMAIL_RE.match(email) else None
+    if not valid:
+        password = ""
+    user = await User.get_or_none(email=email) if valid and EMAIL_RE.match(email) else None
     # Without a user (or a password) this verifies against the dummy hash: the same argon2 work,
     # so response time does not reveal which emails exist.
     stored = user.password_hash if user is not None else None
@@ -120,6 +128,8 @@ async def do_telegram_sign_in(services: Services, *, init_data: str, client_ip: 
     if data.user is None:
         raise Unauthorized("Telegram sign-in failed: {reason}.", reason="bad_user")
     tg = data.user
+    if tg.id > MAX_TELEGRAM_ID:
+        raise ValidationError(field="initData", reason="user.id is not a 64-bit Telegram id")
     user = await do_upsert_telegram_user(
         TelegramProfile(
             id=tg.id,

@@ -7,6 +7,8 @@ import time
 
 import jwt
 
+from services.core import text
+from services.core.contract import MAX_ID
 from services.core.errors import Unauthorized
 
 ALGORITHM = "HS256"
@@ -22,7 +24,9 @@ def issue_access_token(key: str, user_id: int, *, ttl: int, now: float | None = 
 
 def decode_access_token(key: str, token: str) -> int:
     """Return the user id, or raise :class:`Unauthorized` for any bad, expired or foreign token."""
-    if not token or len(token) > 4096:
+    # Printable ASCII only (a JWT is base64url and dots): undecodable header bytes arrive as
+    # lone surrogates, which PyJWT cannot even encode.
+    if not token or text.problem(token, text.TOKEN) is not None:
         raise Unauthorized()
     try:
         claims = jwt.decode(
@@ -38,4 +42,6 @@ def decode_access_token(key: str, token: str) -> int:
     sub = claims["sub"]
     if claims.get("typ") != "access" or not isinstance(sub, str) or not _SUB_RE.fullmatch(sub):
         raise Unauthorized()
-    return int(claims["sub"])
+    if int(sub) > MAX_ID:  # signed by us but no user can have it: not a database error
+        raise Unauthorized()
+    return int(sub)

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from models.rooms import MediaKind
+from services.core import text
 from services.core.errors import N_, ValidationError
 
 MAX_URL_LENGTH = 2048
@@ -46,7 +47,7 @@ def _seconds(value: str | None) -> float:
 
 
 def parse_media_url(raw: str) -> MediaSource:
-    url = raw.strip()
+    url = text.check(raw, text.URL, field="url").strip()
     if not url or len(url) > MAX_URL_LENGTH:
         raise _bad()
     parts = urlsplit(url)
@@ -93,7 +94,8 @@ def parse_media_url(raw: str) -> MediaSource:
             return MediaSource(url, MediaKind.TWITCH, channel, f"Twitch · {channel}", True)
         raise _bad()
 
-    name = path.rsplit("/", 1)[-1] or host
+    # The path is percent-decoded: %00 or %E2%80%AE must not reach the title.
+    name = text.clean(path.rsplit("/", 1)[-1], text.TITLE).strip() or host
     if path.lower().endswith(".m3u8"):
         return MediaSource(url, MediaKind.HLS, None, name[:200])
     if path.lower().endswith(_DIRECT_EXT):
