@@ -83,7 +83,8 @@ class Rule:
 
 LINE = Rule()
 NAME = Rule(visible=True, max_length=128)
-TITLE = Rule(visible=True)
+#: Newlines and tabs pass: ``check_title`` squeezes every run of whitespace into one space.
+TITLE = Rule(multiline=True, visible=True)
 URL = Rule(max_length=2048)
 MULTILINE = Rule(multiline=True)
 SECRET = Rule(max_length=1024)

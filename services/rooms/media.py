@@ -12,6 +12,8 @@ from services.core.errors import N_, ValidationError
 
 MAX_URL_LENGTH = 2048
 _YT_ID = re.compile(r"^[A-Za-z0-9_-]{11}$")
+#: A title taken from a file name: one line, visible, the column's length.
+_FILE_TITLE = text.Rule(visible=True, max_length=200)
 _DIRECT_EXT = (".mp4", ".webm", ".ogv", ".ogg", ".mov", ".m4v", ".mp3", ".m4a")
 
 
@@ -95,7 +97,7 @@ def parse_media_url(raw: str) -> MediaSource:
         raise _bad()
 
     # The path is percent-decoded: %00 or %E2%80%AE must not reach the title.
-    name = text.clean(path.rsplit("/", 1)[-1], text.TITLE).strip() or host
+    name = text.clean(path.rsplit("/", 1)[-1], _FILE_TITLE).strip() or host
     if path.lower().endswith(".m3u8"):
         return MediaSource(url, MediaKind.HLS, None, name[:200])
     if path.lower().endswith(_DIRECT_EXT):
