@@ -45,7 +45,7 @@ class Route:
 #: Path parameters by name: (description, schema).
 PATH_PARAMS: dict[str, tuple[str, dict[str, Any]]] = {
     "id": ("The room's numeric id or its code", {"type": "string"}),
-    "user_id": ("A user id", {"type": "integer", "minimum": 1}),
+    "user_id": ("A user id", {"type": "integer", "minimum": 1, "maximum": core.MAX_ID}),
 }
 
 _ROOM = "/api/rooms/{id}"
