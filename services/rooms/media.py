@@ -39,7 +39,7 @@ def _seconds(value: str | None) -> float:
     """YouTube's ``t=`` accepts 90, 90s or 1m30s."""
     if not value:
         return 0.0
-    if value.isdigit():
+    if re.fullmatch(r"[0-9]{1,9}", value):  # ASCII: "²".isdigit() is true, float("²") fails
         return float(value)
     match = re.fullmatch(r"(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?", value)
     if not match or not any(match.groups()):
@@ -84,12 +84,16 @@ def parse_media_url(raw: str) -> MediaSource:
         if host == "player.twitch.tv":
             channel = (query.get("channel") or [None])[0]
             video = (query.get("video") or [None])[0]
-            if video:
+            if video and re.fullmatch(r"v?[0-9]{1,20}", video):
                 return MediaSource(url, MediaKind.TWITCH, f"v{video.lstrip('v')}", "Twitch video")
             if channel and re.fullmatch(r"[A-Za-z0-9_]{3,25}", channel):
                 return MediaSource(url, MediaKind.TWITCH, channel, f"Twitch · {channel}", True)
             raise _bad()
-        if len(segments) >= 2 and segments[0] == "videos" and segments[1].isdigit():
+        if (
+            len(segments) >= 2
+            and segments[0] == "videos"
+            and re.fullmatch(r"[0-9]{1,20}", segments[1])
+        ):
             return MediaSource(url, MediaKind.TWITCH, f"v{segments[1]}", "Twitch video")
         if len(segments) == 1 and re.fullmatch(r"[A-Za-z0-9_]{3,25}", segments[0]):
             channel = segments[0].lower()

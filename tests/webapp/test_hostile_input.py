@@ -352,7 +352,13 @@ async def test_spoofing_titles_are_refused(http: aiohttp.ClientSession, host: Ac
 async def test_media_urls(
     db_server: Server, http: aiohttp.ClientSession, host: Account, value: str
 ) -> None:
-    for url in (value, f"https://example.com/{value}.mp4", f"{YOUTUBE}&t={value}"):
+    for url in (
+        value,
+        f"https://example.com/{value}.mp4",
+        f"{YOUTUBE}&t={value}",
+        f"https://player.twitch.tv/?video=1{value}",
+        f"https://www.twitch.tv/videos/{value}",
+    ):
         async with http.post("/api/rooms", json={"url": url}, headers=host.headers) as response:
             status, data = await answer(response)
         if status < 400:
@@ -362,6 +368,27 @@ async def test_media_urls(
     async with http.post(
         "/api/rooms", json={"url": f"https://example.com/{encoded}.mp4"}, headers=host.headers
     ) as response:
+        status, data = await answer(response)
+    if status < 400:
+        assert_clean(data["room"]["currentTitle"], text.TITLE)
+    await assert_nothing_dirty_stored(db_server)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        YOUTUBE + "&t=²",
+        "https://player.twitch.tv/?video=" + "9" * 300,
+        "https://www.twitch.tv/videos/" + "9" * 300,
+        "https://example.com/%00%E2%80%AE.mp4",
+        "https://example.com/" + "a" * 3000 + ".mp4",
+    ],
+    ids=["superscript-start", "long-twitch-video", "long-twitch-path", "nul-name", "too-long"],
+)
+async def test_links_that_used_to_break_the_columns(
+    db_server: Server, http: aiohttp.ClientSession, host: Account, url: str
+) -> None:
+    async with http.post("/api/rooms", json={"url": url}, headers=host.headers) as response:
         status, data = await answer(response)
     if status < 400:
         assert_clean(data["room"]["currentTitle"], text.TITLE)
