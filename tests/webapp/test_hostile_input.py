@@ -555,7 +555,7 @@ async def test_tokens_over_socketio(db_server: Server, value: str) -> None:
         # A refusal, at once: not the client's wait_timeout running out.
         assert refusals, token
         assert time.monotonic() - started < 4
-        assert refusals[0]["code"] == "unauthorized", refusals
+        assert refusals[0]["data"]["code"] == "unauthorized", refusals
 
 
 async def test_signed_tokens_with_ids_beyond_32_bits_are_refused(db_server: Server) -> None:
