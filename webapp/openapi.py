@@ -137,7 +137,7 @@ ROUTES: tuple[Route, ...] = (
         "(private rooms: members, invited people and invite code holders)",
         rooms.RoomDetail,
         query=rooms.RoomDetailQuery,
-        errors=(403, 404),
+        errors=(400, 403, 404),
     ),
     Route(
         "patch",

@@ -30,6 +30,8 @@ RoomRef = Annotated[
     Int32 | Annotated[Line, StringConstraints(min_length=1, max_length=64)],
     Field(description="the room's numeric id or its code"),
 ]
+#: Invite codes are 32 characters (``Room.invite_code``); anything longer matches no room.
+InviteCode = Annotated[Token, Field(max_length=64)]
 Seconds = Annotated[float, Field(description="seconds into the media")]
 ServerMs = Annotated[float, Field(description="server clock, ms since the epoch")]
 
@@ -138,7 +140,7 @@ class CreateRoomBody(Body):
 
 
 class JoinBody(Body):
-    invite_code: Token | None = None
+    invite_code: InviteCode | None = None
 
 
 class UserIdBody(Body):
@@ -154,14 +156,14 @@ class SettingsBody(Body):
 
 
 class RoomListQuery(Body):
-    query: Line = Field("", description="search in titles")
+    query: Line = Field("", max_length=100, description="search in titles")
     kind: MediaKind | None = Field(None, description="what is playing")
     limit: int = Field(20, ge=1, le=100)
     offset: int = Field(0, ge=0)
 
 
 class RoomDetailQuery(Body):
-    invite: Token | None = Field(None, description="the private room's invite code")
+    invite: InviteCode | None = Field(None, description="the private room's invite code")
 
 
 class MessagesQuery(Body):
@@ -232,7 +234,7 @@ class RoomEvent(Body):
 
 
 class RoomJoin(RoomEvent):
-    invite_code: Token | None = None
+    invite_code: InviteCode | None = None
     rtt: float | None = Field(None, description="the client's measured round trip, ms")
 
 
