@@ -93,8 +93,10 @@ class Hub:
         self.sio.on("connect", self._connect)
         self.sio.on("disconnect", self._disconnect)
         # Any event nobody registered: an error ack, not silence (the client would wait for
-        # its timeout). python-socketio calls it with the event name first.
-        self.sio.on("*", self._unknown_event)
+        # its timeout). The catch-all of every namespace (``namespace="*"``), so the default
+        # namespace's handlers stay exactly the declared events; python-socketio calls it with
+        # the event name and the namespace first, and only for events without a handler.
+        self.sio.on("*", self._unknown_event, namespace="*")
         services.events.subscribe("*", self._fan_out)
         clock.register(self)
         rooms.register(self)
@@ -132,7 +134,9 @@ class Hub:
             except Exception:
                 log.exception("disconnect hook failed for %s", sid)
 
-    async def _unknown_event(self, event: Any, sid: str, *args: Any) -> dict[str, Any]:
+    async def _unknown_event(
+        self, event: Any, namespace: str, sid: str, *args: Any
+    ) -> dict[str, Any]:
         name = text.clean(event[:64]) if isinstance(event, str) else "?"
         return {"ok": False, "error": await self._error_body(sid, UnknownEvent(event=name))}
 
