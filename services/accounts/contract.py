@@ -80,4 +80,6 @@ class UpdateMeBody(Body):
 class UserSearchQuery(Body):
     """``GET /api/users/search`` query string."""
 
-    query: Line = Field(max_length=64, description="2-64 characters: username, name, or an exact email")
+    query: Line = Field(
+        max_length=64, description="2-64 characters: username, name, or an exact email"
+    )
