@@ -21,10 +21,11 @@ from aiohttp import WSCloseCode
 
 from services.accounts.auth import authenticate
 from services.accounts.users import pick_language
+from services.core import text
 from services.core.context import Services
 from services.core.contract import SESSION_EXPIRED, SESSION_REVOKED
 from services.core.db import as_unavailable
-from services.core.errors import N_, AppError, Unauthorized
+from services.core.errors import N_, AppError, Unauthorized, UnknownEvent
 from services.core.events import Event
 from services.core.i18n import error_body, load_translations, negotiate
 from services.core.languages import DEFAULT_LANGUAGE
@@ -115,6 +116,11 @@ class Hub:
         manager.disconnect_after = frozenset({SESSION_REVOKED})
         self.sio.on("connect", self._connect)
         self.sio.on("disconnect", self._disconnect)
+        # Any event nobody registered: an error ack, not silence (the client would wait for
+        # its timeout). The catch-all of every namespace (``namespace="*"``), so the default
+        # namespace's handlers stay exactly the declared events; python-socketio calls it with
+        # the event name and the namespace first, and only for events without a handler.
+        self.sio.on("*", self._unknown_event, namespace="*")
         services.events.subscribe("*", self._fan_out)
         clock.register(self)
         rooms.register(self)
@@ -133,6 +139,11 @@ class Hub:
         except Unauthorized as exc:
             # The JS client sees err.message and err.data ({code, message}).
             body = error_body(exc, refused_in)
+            raise socketio.exceptions.ConnectionRefusedError(body["message"], body) from None
+        except Exception:
+            # Anything else escaping here would leave the client waiting for its timeout.
+            log.exception("socket connect failed")
+            body = {"code": "internal_error", "message": "Internal server error."}
             raise socketio.exceptions.ConnectionRefusedError(body["message"], body) from None
         await self.sio.save_session(sid, {"user_id": user.id, "lang": pick_language(user)})
         await self.sio.enter_room(sid, user_room(user.id))
@@ -180,6 +191,12 @@ class Hub:
             except Exception:
                 log.exception("disconnect hook failed for %s", sid)
 
+    async def _unknown_event(
+        self, event: Any, namespace: str, sid: str, *args: Any
+    ) -> dict[str, Any]:
+        name = text.clean(event[:64]) if isinstance(event, str) else "?"
+        return {"ok": False, "error": await self._error_body(sid, UnknownEvent(event=name))}
+
     async def _error_body(self, sid: str, exc: AppError) -> dict[str, Any]:
         session = await self.sio.get_session(sid)
         return error_body(exc, self.translations[session.get("lang", DEFAULT_LANGUAGE)])
@@ -222,7 +239,9 @@ class Hub:
                     }
                 return {"ok": True, **(result or {})}
 
-            async def handler(sid: str, data: Any = None) -> dict[str, Any]:
+            # Extra arguments (``emit(name, a, b)``) are ignored rather than a TypeError that
+            # would leave the client without an ack.
+            async def handler(sid: str, data: Any = None, *_extra: Any) -> dict[str, Any]:
                 if not ordered:
                     return await handle(sid, data)
                 lock = self._ordered.get(sid)

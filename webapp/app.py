@@ -9,7 +9,8 @@ from typing import Any
 
 import aiohttp_jinja2
 import jinja2
-from aiohttp import web
+from aiohttp import hdrs, web
+from aiohttp import web_response as _aiohttp_web_response
 from aiohttp.abc import AbstractAccessLogger
 from aiohttp.web_request import BaseRequest
 from aiohttp.web_response import StreamResponse
@@ -21,6 +22,20 @@ from webapp.middlewares import DROPPED, edge_middleware
 from webapp.routes import setup_routes
 
 ROOT = Path(__file__).resolve().parent.parent
+#: The ``Server`` header: no library or Python versions for scanners to match.
+SERVER_NAME = "vmeste"
+
+
+async def _server_header(request: web.Request, response: StreamResponse) -> None:
+    response.headers[hdrs.SERVER] = SERVER_NAME
+
+
+def _hide_server_software() -> None:
+    """Responses aiohttp makes before any app code runs (a malformed request line or header
+    gets its 400 from the protocol, with no route and so no ``on_response_prepare``) take the
+    default ``Server`` header from this module global (``setdefault`` in
+    ``StreamResponse._prepare_headers``); the client's ``User-Agent`` has its own copy."""
+    _aiohttp_web_response.SERVER_SOFTWARE = SERVER_NAME  # type: ignore[attr-defined]
 
 
 class AccessLogger(AbstractAccessLogger):
@@ -71,6 +86,8 @@ def create_app(
         client_max_size=settings.max_body_bytes,
         middlewares=[edge_middleware],
     )
+    _hide_server_software()
+    app.on_response_prepare.append(_server_header)
     app[SERVICES] = services
     app[BOT_ENABLED] = bot_enabled
     app[BOT_INFO] = bot_info or {}

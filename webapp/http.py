@@ -14,6 +14,7 @@ from pydantic import ValidationError as PydanticValidationError
 
 from models.users import User
 from services.accounts.auth import access_user_by_token
+from services.core import text
 from services.core.errors import PayloadTooLarge, Unauthorized, ValidationError
 from webapp.keys import SERVICES
 
@@ -81,7 +82,10 @@ def client_ip(request: web.Request) -> str:
     proxies = request.app[SERVICES].settings.trusted_proxies
     if not proxies or not _trusted(remote, proxies):
         return remote
-    hops = [h.strip() for h in request.headers.get("X-Forwarded-For", "").split(",") if h.strip()]
+    header = request.headers.get("X-Forwarded-For", "")
+    # Undecodable header bytes arrive as lone surrogates: not an address, and not a rate-limit key.
+    hops = [h.strip() for h in header.split(",") if text.problem(h.strip(), text.TOKEN) is None]
+    hops = [h for h in hops if h]
     for hop in reversed(hops):
         if not _trusted(hop, proxies):
             return hop

@@ -45,7 +45,7 @@ class Route:
 #: Path parameters by name: (description, schema).
 PATH_PARAMS: dict[str, tuple[str, dict[str, Any]]] = {
     "id": ("The room's numeric id or its code", {"type": "string"}),
-    "user_id": ("A user id", {"type": "integer", "minimum": 1}),
+    "user_id": ("A user id", {"type": "integer", "minimum": 1, "maximum": core.MAX_ID}),
 }
 
 _ROOM = "/api/rooms/{id}"
@@ -150,7 +150,7 @@ ROUTES: tuple[Route, ...] = (
         "(private rooms: members, invited people and invite code holders)",
         rooms.RoomDetail,
         query=rooms.RoomDetailQuery,
-        errors=(403, 404),
+        errors=(400, 403, 404),
     ),
     Route(
         "patch",

@@ -15,8 +15,9 @@ from services.accounts.devices import issue_device_token, read_device_tokens
 from services.accounts.telegram_auth import InitDataError, parse_init_data
 from services.accounts.tokens import AccessClaims, decode_access_claims, issue_access_token
 from services.accounts.users import USERNAME_RE, TelegramProfile, do_upsert_telegram_user
+from services.core import text
 from services.core.context import Services
-from services.core.contract import SESSION_REVOKED
+from services.core.contract import MAX_TELEGRAM_ID, SESSION_REVOKED
 from services.core.errors import N_, Conflict, Unauthorized, ValidationError
 from services.core.events import Event
 from services.core.passwords import (
@@ -55,20 +56,21 @@ def _issue(services: Services, user: User, *, device: bool = False) -> Session:
 
 
 def check_email(email: str) -> str:
-    email = email.strip().lower()
+    email = text.check(email, text.LINE, field="email").strip().lower()
     if len(email) > 254 or not EMAIL_RE.match(email):
         raise ValidationError(field="email", reason="not a valid email address")
     return email
 
 
 def check_username(username: str) -> str:
-    username = username.strip().lstrip("@").lower()
+    username = text.check(username, text.LINE, field="username").strip().lstrip("@").lower()
     if not USERNAME_RE.match(username):
         raise ValidationError(field="username", reason="3-32 letters, digits or _")
     return username
 
 
 def check_password(password: str) -> str:
+    text.check(password, text.SECRET, field="password")
     if len(password) < MIN_PASSWORD_LENGTH:
         raise ValidationError(field="password", reason=f"at least {MIN_PASSWORD_LENGTH} characters")
     if len(password) > MAX_PASSWORD_LENGTH:
@@ -116,9 +118,12 @@ async def do_login(
     device token of this account from an earlier sign-in: then this attempt counts against that
     device's budget only, so nobody else's failures can lock this device out
     (services.accounts.devices). Without one, the address's and the account's budgets."""
-    email = email.strip().lower()
+    # Text no account can have (lone surrogates, controls) fails like a wrong password: it is
+    # neither looked up, nor hashed, nor a rate-limit key (each would raise on it).
+    valid = text.problem(email) is None and text.problem(password, text.SECRET) is None
+    email = email.strip().lower() if valid else ""
     settings = services.settings
-    valid_email = bool(EMAIL_RE.match(email))
+    valid_email = valid and bool(EMAIL_RE.match(email))
     devices = read_device_tokens(services.jwt_key, device_tokens, ttl=settings.auth_device_ttl)
     user: User | None = None
     looked_up = False
@@ -138,10 +143,12 @@ async def do_login(
             message=DEVICE_LIMITED,
         )
     else:
-        await _check_rate(services, "login", client_ip, email)
+        await _check_rate(services, "login", client_ip, email if valid else None)
     # Make the dummy hash (first call only) before looking anyone up, so even the first miss
     # costs the same as a hit.
     await dummy_hash(services.hasher)
+    if not valid:
+        password = ""
     if not looked_up:
         user = await User.get_or_none(email=email) if valid_email else None
     # Without a user (or a password) this verifies against the dummy hash: the same argon2 work,
@@ -171,6 +178,8 @@ async def do_telegram_sign_in(services: Services, *, init_data: str, client_ip: 
     if data.user is None:
         raise Unauthorized("Telegram sign-in failed: {reason}.", reason="bad_user")
     tg = data.user
+    if tg.id > MAX_TELEGRAM_ID:
+        raise ValidationError(field="initData", reason="user.id is not a 64-bit Telegram id")
     user = await do_upsert_telegram_user(
         TelegramProfile(
             id=tg.id,

@@ -12,6 +12,7 @@ from typing import Literal
 from pydantic import Field
 
 from services.core.contract import Body, Model
+from services.core.text import Line, Secret
 
 Language = Literal["ru", "en"]
 
@@ -63,12 +64,14 @@ class UserList(Model):
 
 
 class RegisterBody(Body):
-    email: str
-    username: str = Field(description="[a-z0-9_]{3,32}")
-    password: str = Field(description="at least 8 characters")
+    email: Line
+    username: Line = Field(description="[a-z0-9_]{3,32}")
+    password: Secret = Field(description="at least 8 characters")
 
 
 class LoginBody(Body):
+    # Not Line/Secret: a sign-in with text that cannot be an account's fails like every other
+    # failed sign-in (401, the same message), checked by services.accounts.auth.do_login.
     email: str
     password: str
     device_token: str | None = Field(
@@ -77,14 +80,16 @@ class LoginBody(Body):
 
 
 class TelegramBody(Body):
-    init_data: str = Field(description="Telegram.WebApp.initData, checked by the server")
+    init_data: Line = Field(description="Telegram.WebApp.initData, checked by the server")
 
 
 class UpdateMeBody(Body):
-    language: str = Field(description="ru or en (anything else: validation_error)")
+    language: Line = Field(description="ru or en (anything else: validation_error)")
 
 
 class UserSearchQuery(Body):
     """``GET /api/users/search`` query string."""
 
-    query: str = Field(description="2-64 characters: username, name, or an exact email")
+    query: Line = Field(
+        max_length=64, description="2-64 characters: username, name, or an exact email"
+    )

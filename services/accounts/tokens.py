@@ -13,6 +13,8 @@ from dataclasses import dataclass
 
 import jwt
 
+from services.core import text
+from services.core.contract import MAX_ID
 from services.core.errors import Unauthorized
 
 ALGORITHM = "HS256"
@@ -45,7 +47,9 @@ def issue_access_token(
 
 def decode_access_claims(key: str, token: str) -> AccessClaims:
     """The token's claims, or :class:`Unauthorized` for any bad, expired or foreign token."""
-    if not token or len(token) > 4096:
+    # Printable ASCII only (a JWT is base64url and dots): undecodable header bytes arrive as
+    # lone surrogates, which PyJWT cannot even encode.
+    if not token or text.problem(token, text.TOKEN) is not None:
         raise Unauthorized()
     try:
         claims = jwt.decode(
@@ -60,6 +64,8 @@ def decode_access_claims(key: str, token: str) -> AccessClaims:
         raise Unauthorized() from None
     sub = claims["sub"]
     if claims.get("typ") != "access" or not isinstance(sub, str) or not _SUB_RE.fullmatch(sub):
+        raise Unauthorized()
+    if int(sub) > MAX_ID:  # signed by us but no user can have it: not a database error
         raise Unauthorized()
     version, exp = claims.get("ver", 0), claims["exp"]
     # bool is an int: refuse it (and floats, strings) as a version.

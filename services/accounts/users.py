@@ -10,12 +10,15 @@ from tortoise.exceptions import IntegrityError
 from tortoise.expressions import Q
 
 from models.users import User
+from services.core import text
+from services.core.contract import MAX_TELEGRAM_ID
 from services.core.errors import N_, NotFound, ValidationError
 from services.core.languages import DEFAULT_LANGUAGE, SUPPORTED_LANGUAGES
 
 USERNAME_RE = re.compile(r"^[a-z0-9_]{3,32}$")
 SEARCH_LIMIT = 20
-CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
+#: Telegram usernames: 5-32 of these (shorter ones exist for collectible names).
+TELEGRAM_USERNAME_RE = re.compile(r"[A-Za-z0-9_]{1,32}")
 
 
 @dataclass(frozen=True)
@@ -54,26 +57,36 @@ async def _free_username(candidate: str | None, *, exclude_id: int | None = None
 
 async def do_upsert_telegram_user(profile: TelegramProfile) -> User:
     """Create the user on first contact and refresh the profile later; one row per Telegram id."""
+    # Telegram's own data, signed or from the Bot API, is still text from outside: what the
+    # columns cannot hold (an id beyond 64 bits, NUL, lone surrogates, a handle longer than a
+    # handle) is refused or dropped here, not by the database.
+    if isinstance(profile.id, bool) or not 0 < profile.id <= MAX_TELEGRAM_ID:
+        raise ValidationError(field="telegramId", reason="must be a 64-bit Telegram id")
+    username = profile.username
+    if username is not None and not TELEGRAM_USERNAME_RE.fullmatch(username):
+        username = None
+    language = text.clean(profile.language_code or "", text.Rule(ascii=True, max_length=16))
+    photo_url = text.clean(profile.photo_url or "", text.URL)
     user = await User.get_or_none(telegram_id=profile.id)
     fields: dict[str, Any] = {
-        "first_name": profile.first_name[:128],
-        "last_name": (profile.last_name or None) and profile.last_name[:128],
-        "telegram_username": profile.username,
-        "telegram_language": profile.language_code,
+        "first_name": text.clean(profile.first_name, text.NAME),
+        "last_name": text.clean(profile.last_name or "", text.NAME) or None,
+        "telegram_username": username,
+        "telegram_language": language or None,
         "is_telegram_premium": profile.is_premium,
     }
-    if profile.photo_url:
-        fields["photo_url"] = profile.photo_url[:512]
+    if photo_url and len(photo_url) <= 512:
+        fields["photo_url"] = photo_url
     if user is None:
-        username = await _free_username(profile.username)
+        username = await _free_username(username)
         try:
             return await User.create(telegram_id=profile.id, username=username, **fields)
         except IntegrityError:
             # A concurrent first sign-in (bot update and Mini App at once) created the row.
             user = await User.get(telegram_id=profile.id)
     changed = {k: v for k, v in fields.items() if getattr(user, k) != v}
-    if user.username is None and profile.username:
-        username = await _free_username(profile.username, exclude_id=user.id)
+    if user.username is None and username:
+        username = await _free_username(username, exclude_id=user.id)
         if username:
             changed["username"] = username
     if changed:
@@ -106,16 +119,14 @@ def _case_variants(text: str) -> set[str]:
 
 async def get_search_users(query: str, *, acting_user: User) -> list[User]:
     """Find people by username or name (substring), or by an exact email address."""
-    query = query.strip()
+    # Control characters match nobody, and PostgreSQL refuses NUL in a text parameter.
+    query = text.check(query, text.LINE, field="query").strip()
     handle = query.lstrip("@")
     if len(handle) < 2:
         # "@a" or "@@" would otherwise match every handle containing "a" (or every handle).
         raise ValidationError(field="query", reason="at least 2 characters")
     if len(query) > 64:
         raise ValidationError(field="query", reason="at most 64 characters")
-    if CONTROL_RE.search(query):
-        # Control characters match nobody, and PostgreSQL refuses NUL in a text parameter.
-        raise ValidationError(field="query", reason="contains control characters")
     condition = Q(username__icontains=handle) | Q(telegram_username__icontains=handle)
     for variant in _case_variants(query):
         condition |= Q(first_name__icontains=variant) | Q(last_name__icontains=variant)

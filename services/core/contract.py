@@ -5,20 +5,26 @@ top of these (``services/accounts/contract.py``, ``services/rooms/contract.py``)
 and AsyncAPI documents are generated from them (``webapp/openapi.py``, ``webapp/asyncapi.py``)
 and the test suite checks every response, emitted event and ack against them.
 
-Contract modules import only pydantic, the standard library and each other, never the rest
-of ``services``: they are the shapes, the services fill them.
+Contract modules import only pydantic, the standard library, each other and
+``services.core.text`` (the one text type of every string field), never the rest of
+``services``: they are the shapes, the services fill them.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
 #: Ids are positive 32-bit integers (the database's ``INTEGER`` primary keys).
 MAX_ID = 2**31 - 1
+#: Telegram ids (users, chats) are signed 64-bit (``BIGINT`` columns).
+MAX_TELEGRAM_ID = 2**63 - 1
+#: Every other integer a client sends fits a 32-bit column too (a larger one is a
+#: validation_error at the edge, never a database error).
+Int32 = Annotated[int, Field(ge=-(2**31), le=MAX_ID)]
 
 
 class Model(BaseModel):

@@ -65,6 +65,14 @@ class NotFound(AppError):
     template = N_("Not found.")
 
 
+class UnknownEvent(AppError):
+    """A Socket.IO event no handler is registered for."""
+
+    code = "unknown_event"
+    http_status = 404
+    template = N_("Unknown event: {event}.")
+
+
 class Conflict(AppError):
     code = "conflict"
     http_status = 409

@@ -112,7 +112,6 @@ async def check_outranks(room: Room, member: RoomMember, target_id: int, *, mess
         raise Forbidden(message)
 
 
-
 def check_id(value: object, *, field: str) -> int:
     """A positive 32-bit id (not a bool), or :class:`ValidationError` naming ``field``."""
     if isinstance(value, bool) or not isinstance(value, int) or not 0 < value <= MAX_ID:
@@ -142,8 +141,10 @@ async def access_room(room_ref: int | str, *, include_closed: bool = False) -> R
 
 
 def invite_code_matches(room: Room, invite_code: object) -> bool:
-    return isinstance(invite_code, str) and secrets.compare_digest(
-        invite_code.encode(), room.invite_code.encode()
+    return (
+        isinstance(invite_code, str)
+        and invite_code.isascii()
+        and secrets.compare_digest(invite_code.encode(), room.invite_code.encode())
     )
 
 
@@ -198,7 +199,6 @@ async def access_member(room: Room, user: User) -> RoomMember:
     return member
 
 
-
 def check_choice(enum: type[StrEnum], value: object, *, field: str) -> Any:
     if isinstance(value, str):
         try:
@@ -207,5 +207,3 @@ def check_choice(enum: type[StrEnum], value: object, *, field: str) -> Any:
             pass
     choices = ", ".join(member.value for member in enum)
     raise ValidationError(field=field, reason=f"one of {choices}")
-
-

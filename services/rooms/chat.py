@@ -7,7 +7,6 @@ import contextlib
 import json
 import math
 import time
-import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,6 +17,7 @@ from services.core.context import Services
 from services.core.errors import N_, Forbidden, NotFound, RateLimited, ValidationError
 from services.core.events import Event
 from services.core.state import STORE_ERRORS, warn_store_down
+from services.core.text import MULTILINE, check
 from services.rooms.access import (
     MAX_ID,
     Action,
@@ -64,8 +64,7 @@ def message_payload(message: ChatMessage, user: User | dict[str, Any] | None) ->
 
 def check_text(text: Any) -> str:
     """Trimmed text with normalized line ends; no other control characters (C0, DEL, C1)."""
-    if not isinstance(text, str):
-        raise ValidationError(field="text", reason="must be a string")
+    text = check(text, MULTILINE, field="text")
     text = text.replace("\r\n", "\n").replace("\r", "\n").strip()
     if not text:
         raise ValidationError(N_("The message is empty."), field="text", reason="required")
@@ -76,8 +75,6 @@ def check_text(text: Any) -> str:
             reason="too long",
             limit=MAX_MESSAGE_LENGTH,
         )
-    if any(unicodedata.category(c) == "Cc" and c not in "\n\t" for c in text):
-        raise ValidationError(field="text", reason="contains control characters")
     return text
 
 

@@ -14,7 +14,8 @@ from typing import Annotated, Any, Literal
 from pydantic import AliasChoices, Field, StringConstraints
 
 from services.accounts.contract import User
-from services.core.contract import MAX_ID, Ack, Body, Model, SocketEvent
+from services.core.contract import MAX_ID, Ack, Body, Int32, Model, SocketEvent
+from services.core.text import Line, Multiline, Title, Token, Url
 from services.rooms import events as ev
 
 Role = Literal["host", "moderator", "member"]
@@ -26,9 +27,11 @@ PlaybackStatus = Literal["idle", "paused", "playing"]
 Id = Annotated[int, Field(gt=0, le=MAX_ID)]
 #: A room by numeric id or by code (the service looks it up: not_found otherwise).
 RoomRef = Annotated[
-    int | Annotated[str, StringConstraints(min_length=1)],
+    Int32 | Annotated[Line, StringConstraints(min_length=1, max_length=64)],
     Field(description="the room's numeric id or its code"),
 ]
+#: Invite codes are 32 characters (``Room.invite_code``); anything longer matches no room.
+InviteCode = Annotated[Token, Field(max_length=64)]
 Seconds = Annotated[float, Field(description="seconds into the media")]
 ServerMs = Annotated[float, Field(description="server clock, ms since the epoch")]
 
@@ -130,14 +133,14 @@ _TITLE = Field(None, json_schema_extra={"maxLength": 100})
 
 
 class CreateRoomBody(Body):
-    title: str | None = _TITLE
+    title: Title | None = _TITLE
     visibility: Visibility = "public"
     control_mode: ControlMode = "host"
-    url: str | None = Field(None, description="the first video; its title by default")
+    url: Url | None = Field(None, description="the first video; its title by default")
 
 
 class JoinBody(Body):
-    invite_code: str | None = None
+    invite_code: InviteCode | None = None
 
 
 class UserIdBody(Body):
@@ -146,30 +149,30 @@ class UserIdBody(Body):
 
 
 class SettingsBody(Body):
-    title: str | None = _TITLE
+    title: Title | None = _TITLE
     visibility: Visibility | None = None
     control_mode: ControlMode | None = None
-    slow_mode_seconds: int | None = Field(None, json_schema_extra={"minimum": 0, "maximum": 3600})
+    slow_mode_seconds: Int32 | None = Field(None, json_schema_extra={"minimum": 0, "maximum": 3600})
 
 
 class RoomListQuery(Body):
-    query: str = Field("", description="search in titles")
+    query: Line = Field("", max_length=100, description="search in titles")
     kind: MediaKind | None = Field(None, description="what is playing")
     limit: int = Field(20, ge=1, le=100)
     offset: int = Field(0, ge=0)
 
 
 class RoomDetailQuery(Body):
-    invite: str | None = Field(None, description="the private room's invite code")
+    invite: InviteCode | None = Field(None, description="the private room's invite code")
 
 
 class MessagesQuery(Body):
-    before: int | None = Field(None, description="only messages older than this id")
+    before: Int32 | None = Field(None, description="only messages older than this id")
     limit: int = Field(50, ge=1, le=100)
 
 
 class ReactionsQuery(Body):
-    media_id: int
+    media_id: Int32
     from_: float = Field(0.0, alias="from", description="media seconds, default 0")
     to: float | None = Field(None, description="media seconds, default the end")
 
@@ -234,7 +237,7 @@ class RoomEvent(Body):
 
 
 class RoomJoin(RoomEvent):
-    invite_code: str | None = None
+    invite_code: InviteCode | None = None
     rtt: float | None = Field(None, description="the client's measured round trip, ms")
 
 
@@ -243,7 +246,7 @@ class PresenceRtt(RoomEvent):
 
 
 class PlayerCommand(RoomEvent):
-    client_seq: int | None = Field(None, description="the client's own counter (not echoed)")
+    client_seq: Int32 | None = Field(None, description="the client's own counter (not echoed)")
 
 
 class PlayerPlay(PlayerCommand):
@@ -261,34 +264,34 @@ class PlayerRate(PlayerCommand):
 class PlayerLoad(RoomEvent):
     """``{roomId, mediaId}`` (an item of the queue) or ``{roomId, url}`` (a new link)."""
 
-    media_id: int | None = None
-    url: str | None = None
+    media_id: Int32 | None = None
+    url: Url | None = None
 
 
 class MediaEvent(RoomEvent):
-    media_id: int
+    media_id: Int32
 
 
 class QueueAdd(RoomEvent):
-    url: str
+    url: Url
 
 
 class QueueReorder(RoomEvent):
-    media_ids: list[int] = Field(description="every item still to play, exactly once")
+    media_ids: list[Int32] = Field(description="every item still to play, exactly once")
 
 
 class ChatSend(RoomEvent):
-    text: str = Field(description="1-1000 characters once trimmed")
+    text: Multiline = Field(description="1-1000 characters once trimmed")
 
 
 class ChatDelete(RoomEvent):
-    message_id: int
+    message_id: Int32
 
 
 class ReactionSend(RoomEvent):
-    emoji: str
+    emoji: Line
     media_time: Seconds
-    media_id: int | None = Field(None, description="the item reacted to: media_changed if not")
+    media_id: Int32 | None = Field(None, description="the item reacted to: media_changed if not")
 
 
 # --- Socket.IO: acks ---------------------------------------------------------------------------

@@ -7,10 +7,13 @@ from dataclasses import dataclass
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from models.rooms import MediaKind
+from services.core import text
 from services.core.errors import N_, ValidationError
 
 MAX_URL_LENGTH = 2048
 _YT_ID = re.compile(r"^[A-Za-z0-9_-]{11}$")
+#: A title taken from a file name: one line, visible, the column's length.
+_FILE_TITLE = text.Rule(visible=True, max_length=200)
 _DIRECT_EXT = (".mp4", ".webm", ".ogv", ".ogg", ".mov", ".m4v", ".mp3", ".m4a")
 
 
@@ -36,7 +39,7 @@ def _seconds(value: str | None) -> float:
     """YouTube's ``t=`` accepts 90, 90s or 1m30s."""
     if not value:
         return 0.0
-    if value.isdigit():
+    if re.fullmatch(r"[0-9]{1,9}", value):  # ASCII: "²".isdigit() is true, float("²") fails
         return float(value)
     match = re.fullmatch(r"(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?", value)
     if not match or not any(match.groups()):
@@ -46,7 +49,7 @@ def _seconds(value: str | None) -> float:
 
 
 def parse_media_url(raw: str) -> MediaSource:
-    url = raw.strip()
+    url = text.check(raw, text.URL, field="url").strip()
     if not url or len(url) > MAX_URL_LENGTH:
         raise _bad()
     parts = urlsplit(url)
@@ -81,19 +84,24 @@ def parse_media_url(raw: str) -> MediaSource:
         if host == "player.twitch.tv":
             channel = (query.get("channel") or [None])[0]
             video = (query.get("video") or [None])[0]
-            if video:
+            if video and re.fullmatch(r"v?[0-9]{1,20}", video):
                 return MediaSource(url, MediaKind.TWITCH, f"v{video.lstrip('v')}", "Twitch video")
             if channel and re.fullmatch(r"[A-Za-z0-9_]{3,25}", channel):
                 return MediaSource(url, MediaKind.TWITCH, channel, f"Twitch · {channel}", True)
             raise _bad()
-        if len(segments) >= 2 and segments[0] == "videos" and segments[1].isdigit():
+        if (
+            len(segments) >= 2
+            and segments[0] == "videos"
+            and re.fullmatch(r"[0-9]{1,20}", segments[1])
+        ):
             return MediaSource(url, MediaKind.TWITCH, f"v{segments[1]}", "Twitch video")
         if len(segments) == 1 and re.fullmatch(r"[A-Za-z0-9_]{3,25}", segments[0]):
             channel = segments[0].lower()
             return MediaSource(url, MediaKind.TWITCH, channel, f"Twitch · {channel}", True)
         raise _bad()
 
-    name = path.rsplit("/", 1)[-1] or host
+    # The path is percent-decoded: %00 or %E2%80%AE must not reach the title.
+    name = text.clean(path.rsplit("/", 1)[-1], _FILE_TITLE).strip() or host
     if path.lower().endswith(".m3u8"):
         return MediaSource(url, MediaKind.HLS, None, name[:200])
     if path.lower().endswith(_DIRECT_EXT):

@@ -15,6 +15,7 @@ from tortoise.transactions import in_transaction
 from models.rooms import ControlMode, MediaKind, Role, Room, RoomInvite, RoomMember, Visibility
 from models.users import User
 from services.accounts.users import user_payload
+from services.core import text
 from services.core.context import Services
 from services.core.errors import N_, Conflict, Forbidden, NotFound, RoomFull, ValidationError
 from services.core.events import Event
@@ -104,7 +105,7 @@ async def get_public_rooms(
         raise ValidationError(field="offset", reason="0 or more")
     occupied = RoomMember.filter(left_at=None, banned_at=None).values("room_id")
     rooms = Room.filter(closed_at=None, visibility=Visibility.PUBLIC, id__in=Subquery(occupied))
-    query = query.strip()
+    query = text.check(query, text.LINE, field="query").strip()
     if len(query) > 100:
         raise ValidationError(field="query", reason="at most 100 characters")
     if query:
@@ -126,9 +127,7 @@ async def get_user_rooms(user: User) -> list[Room]:
 
 
 def check_title(title: str) -> str:
-    if not isinstance(title, str):
-        raise ValidationError(field="title", reason="must be a string")
-    title = " ".join(title.split())
+    title = " ".join(text.check(title, text.TITLE, field="title").split())
     if not title:
         raise ValidationError(field="title", reason="required")
     if len(title) > MAX_TITLE:

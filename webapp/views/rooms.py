@@ -6,11 +6,14 @@ function and render its result.
 
 from __future__ import annotations
 
+import math
 import re
 
 from aiohttp import web
 
 from models.rooms import ControlMode, Visibility
+from services.core import text
+from services.core.contract import MAX_ID
 from services.core.errors import ValidationError
 from services.rooms import (
     access,
@@ -36,9 +39,15 @@ def _int_param(request: web.Request, name: str, default: int | None = None) -> i
     raw = request.match_info.get(name, request.query.get(name))
     if raw is None or raw == "":
         return default
-    if not _INT_RE.fullmatch(raw):
-        raise ValidationError(field=name, reason="must be an integer")
+    if not _INT_RE.fullmatch(raw) or not -MAX_ID - 1 <= int(raw) <= MAX_ID:
+        raise ValidationError(field=name, reason="must be a 32-bit integer")
     return int(raw)
+
+
+def _text_param(request: web.Request, name: str, rule: text.Rule = text.LINE) -> str | None:
+    """A query-string value as the contract's text (no NUL, no controls), or None."""
+    raw = request.query.get(name)
+    return None if raw is None else text.check(raw, rule, field=name)
 
 
 def _float_param(request: web.Request, name: str, default: float) -> float:
@@ -46,9 +55,12 @@ def _float_param(request: web.Request, name: str, default: float) -> float:
     if raw is None or raw == "":
         return default
     try:
-        return float(raw)
+        value = float(raw)
     except ValueError:
         raise ValidationError(field=name, reason="must be a number") from None
+    if not math.isfinite(value):
+        raise ValidationError(field=name, reason="must be a number")
+    return value
 
 
 async def create(request: web.Request) -> web.Response:
@@ -69,8 +81,8 @@ async def list_public(request: web.Request) -> web.Response:
     """Public rooms for anyone (seed 004: the list is open); the viewer's role with a token."""
     user = await optional_requester(request)
     page = await membership.get_public_rooms(
-        query=request.query.get("query", ""),
-        kind=request.query.get("kind") or None,
+        query=_text_param(request, "query") or "",
+        kind=_text_param(request, "kind") or None,
         limit=_int_param(request, "limit", 20),
         offset=_int_param(request, "offset", 0),
     )
@@ -86,8 +98,9 @@ async def mine(request: web.Request) -> web.Response:
 
 async def detail(request: web.Request) -> web.Response:
     user = await requester(request)
+    invite = _text_param(request, "invite", text.TOKEN)
     room = await access.access_room_as_viewer(
-        request.match_info["id"], viewer=user, invite_code=request.query.get("invite")
+        request.match_info["id"], viewer=user, invite_code=invite
     )
     snapshot = await get_room_snapshot(request.app[SERVICES], room, viewer=user)
     return web.json_response(snapshot)
