@@ -33,6 +33,8 @@ class User(Model):
     # Bumped by "sign out everywhere": tokens carry the version they were issued at (``ver``)
     # and one older than this is refused.
     token_version = fields.IntField(default=0)
+    #: Set by an admin (``/ban``): no purchases, gifts or withdrawals (null: in good standing).
+    banned_at = fields.DatetimeField(null=True)
 
     class Meta:
         table = "users"

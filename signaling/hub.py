@@ -29,7 +29,7 @@ from services.core.errors import N_, AppError, Unauthorized, UnknownEvent
 from services.core.events import Event
 from services.core.i18n import error_body, load_translations, negotiate
 from services.core.languages import DEFAULT_LANGUAGE
-from signaling import chat, clock, rooms
+from signaling import chat, clock, rooms, wallet
 from signaling.manager import (
     FrameOnceManager,
     FrameOnceRedisManager,
@@ -125,6 +125,7 @@ class Hub:
         clock.register(self)
         rooms.register(self)
         chat.register(self)
+        wallet.register(self)
 
     async def _connect(self, sid: str, environ: dict[str, Any], auth: Any = None) -> None:
         token = auth.get("token") if isinstance(auth, dict) else None

@@ -19,10 +19,15 @@ from pydantic import BaseModel
 
 from services.core import contract as core
 from services.rooms import contract as rooms
+from services.wallet import contract as wallet
 from webapp.keys import SERVICES
 from webapp.openapi import component_schemas
 
-SOCKET_EVENTS: tuple[core.SocketEvent, ...] = (*core.SOCKET_EVENTS, *rooms.SOCKET_EVENTS)
+SOCKET_EVENTS: tuple[core.SocketEvent, ...] = (
+    *core.SOCKET_EVENTS,
+    *rooms.SOCKET_EVENTS,
+    *wallet.SOCKET_EVENTS,
+)
 REF = "#/components/schemas/{model}"
 
 

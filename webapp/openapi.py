@@ -19,6 +19,7 @@ from pydantic.json_schema import models_json_schema
 from services.accounts import contract as accounts
 from services.core import contract as core
 from services.rooms import contract as rooms
+from services.wallet import contract as wallet
 
 REF = "#/components/schemas/{model}"
 Method = Literal["get", "post", "patch", "put", "delete"]
@@ -46,6 +47,10 @@ class Route:
 PATH_PARAMS: dict[str, tuple[str, dict[str, Any]]] = {
     "id": ("The room's numeric id or its code", {"type": "string"}),
     "user_id": ("A user id", {"type": "integer", "minimum": 1, "maximum": core.MAX_ID}),
+    "order_id": (
+        "An order id (from create-intent)",
+        {"type": "string", "pattern": "^[0-9a-f]{32}$"},
+    ),
 }
 
 _ROOM = "/api/rooms/{id}"
@@ -243,6 +248,93 @@ ROUTES: tuple[Route, ...] = (
         rooms.ReactionList,
         query=rooms.ReactionsQuery,
         errors=(400, 403, 404),
+    ),
+    Route(
+        "post",
+        f"{_ROOM}/gifts",
+        "Send a gift to someone in the room: coins from you, beans to them, an animation for "
+        "everyone (gift:sent) and a chat line",
+        wallet.GiftResponse,
+        status=201,
+        body=wallet.SendGiftBody,
+        errors=(400, 402, 403, 404, 409, 413, 429),
+    ),
+    Route(
+        "get",
+        f"{_ROOM}/gifts/top",
+        "Top gifters and earners of the room (members)",
+        wallet.LeaderboardResponse,
+        errors=(403, 404),
+    ),
+    Route(
+        "get",
+        "/api/payments/gifts",
+        "The gifts, with names in the requester's language",
+        wallet.GiftCatalogue,
+        auth=False,
+    ),
+    Route(
+        "get",
+        "/api/payments/packs",
+        "Coin packs (Stars and rouble prices), premium, and how this server takes payments",
+        wallet.PackList,
+        auth=False,
+    ),
+    Route(
+        "post",
+        "/api/payments/create-intent",
+        "Start paying for a pack or premium: a Stars invoice link, or a YooKassa confirmation URL",
+        wallet.Intent,
+        body=wallet.CreateIntentBody,
+        errors=(400, 403, 413, 503),
+    ),
+    Route(
+        "get",
+        "/api/payments/orders/{order_id}",
+        "An order after the redirect back from YooKassa (a pending one is checked at YooKassa)",
+        wallet.OrderResponse,
+        errors=(400, 404, 503),
+    ),
+    Route(
+        "get",
+        "/api/payments/leaderboard",
+        "Top gifters and earners everywhere",
+        wallet.LeaderboardResponse,
+        query=wallet.LeaderboardQuery,
+        errors=(400,),
+    ),
+    Route(
+        "post",
+        "/api/payments/yookassa/webhook",
+        "YooKassa notifications: the payment is fetched from YooKassa again before anything "
+        "is credited",
+        core.Ok,
+        errors=(400, 403, 404, 413, 503),
+        auth=False,
+    ),
+    Route(
+        "get",
+        "/api/wallet",
+        "Balances (coins, beans), premium, history and who gave you what",
+        wallet.WalletResponse,
+        query=wallet.WalletQuery,
+        errors=(400,),
+    ),
+    Route(
+        "get",
+        "/api/wallet/withdrawals",
+        "Your bean withdrawal requests",
+        wallet.WithdrawalList,
+    ),
+    Route(
+        "post",
+        "/api/wallet/withdrawals",
+        "Ask to withdraw beans: they are held and the request is recorded for review (no "
+        "payout rail yet)",
+        wallet.WithdrawalResponse,
+        status=201,
+        body=wallet.WithdrawalBody,
+        errors=(400, 402, 403, 413),
     ),
 )
 

@@ -7,7 +7,7 @@ from pathlib import Path
 from aiohttp import web
 
 from webapp import asyncapi, openapi
-from webapp.views import auth, health, pages, rooms, users
+from webapp.views import auth, health, pages, rooms, users, wallet
 
 
 def setup_routes(app: web.Application, *, static_dir: Path, media_dir: Path) -> None:
@@ -45,6 +45,17 @@ def setup_routes(app: web.Application, *, static_dir: Path, media_dir: Path) -> 
     )
     r.add_get("/api/rooms/{id}/messages", rooms.messages, name="rooms_messages")
     r.add_get("/api/rooms/{id}/reactions", rooms.room_reactions, name="rooms_reactions")
+    r.add_post("/api/rooms/{id}/gifts", wallet.send_gift, name="rooms_gifts")
+    r.add_get("/api/rooms/{id}/gifts/top", wallet.room_leaderboard, name="rooms_gifts_top")
+    r.add_get("/api/payments/gifts", wallet.gift_catalogue, name="payments_gifts")
+    r.add_get("/api/payments/packs", wallet.packs, name="payments_packs")
+    r.add_post("/api/payments/create-intent", wallet.create_intent, name="payments_intent")
+    r.add_get("/api/payments/orders/{order_id}", wallet.order, name="payments_order")
+    r.add_get("/api/payments/leaderboard", wallet.leaderboard, name="payments_leaderboard")
+    r.add_post("/api/payments/yookassa/webhook", wallet.yookassa_webhook, name="payments_yookassa")
+    r.add_get("/api/wallet", wallet.my_wallet, name="wallet")
+    r.add_get("/api/wallet/withdrawals", wallet.withdrawals, name="wallet_withdrawals")
+    r.add_post("/api/wallet/withdrawals", wallet.request_withdrawal, name="wallet_withdraw")
     r.add_get("/", pages.root, name="root")
     r.add_get("/app", pages.app_page, name="app")
     r.add_get("/app/room/{code}", pages.room_page, name="app_room")

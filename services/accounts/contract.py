@@ -28,6 +28,7 @@ class User(Model):
     photo_url: str | None
     telegram_username: str | None
     is_telegram_premium: bool
+    is_premium: bool = Field(description="Vmeste premium (a Stars subscription): the badge")
 
 
 class Me(User):

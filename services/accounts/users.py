@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from tortoise.exceptions import IntegrityError
@@ -163,6 +164,7 @@ def user_payload(user: User, *, private: bool = False) -> dict[str, Any]:
         "photoUrl": user.photo_url,
         "telegramUsername": user.telegram_username,
         "isTelegramPremium": user.is_telegram_premium,
+        "isPremium": user.has_premium(datetime.now(UTC)),
     }
     if private:
         data["email"] = user.email

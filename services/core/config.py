@@ -91,6 +91,15 @@ class Settings(BaseSettings):
     turn_secret: SecretStr | None = None
     yookassa_shop_id: str | None = None
     yookassa_secret_key: SecretStr | None = None
+    #: The YooKassa API base (tests point it at their fake server).
+    yookassa_api_url: str = "https://api.yookassa.ru/v3"
+    #: Accept YooKassa webhooks only from YooKassa's published addresses (behind a proxy, set
+    #: TRUSTED_PROXIES so the client address is the real one).
+    yookassa_check_ip: bool = False
+    #: Seconds a YooKassa API call may take (the SDK itself has no timeout).
+    yookassa_timeout: float = Field(default=15.0, gt=0, le=120)
+    #: Gifts per sender; several rates separated by ";" all apply.
+    gift_rate: str = "10/second;300/minute"
 
     # Rooms
     free_room_limit: int = Field(default=10, gt=0)
@@ -128,6 +137,7 @@ class Settings(BaseSettings):
         "invite_rate_invitee",
         "playback_rate_member",
         "playback_rate_room",
+        "gift_rate",
     )
     @classmethod
     def _rates(cls, value: str) -> str:
@@ -168,7 +178,7 @@ class Settings(BaseSettings):
     def _csv(cls, value: object) -> object:
         return _split_csv(value)
 
-    @field_validator("public_url", "telegram_api_url")
+    @field_validator("public_url", "telegram_api_url", "yookassa_api_url")
     @classmethod
     def _url(cls, value: str | None) -> str | None:
         if value is None:
@@ -220,6 +230,10 @@ class Settings(BaseSettings):
             # Several processes share Redis; each must verify the others' tokens.
             raise ValueError("JWT_SECRET is required when REDIS_URL is set")
         return self
+
+    @property
+    def yookassa_enabled(self) -> bool:
+        return bool(self.yookassa_shop_id) and self.yookassa_secret_key is not None
 
     @property
     def bot_enabled(self) -> bool:

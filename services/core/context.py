@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from argon2 import PasswordHasher
 
@@ -26,6 +26,26 @@ ChannelChecker = Callable[[int], Awaitable[bool]]
 SharePreparer = Callable[[int, Any, str], Awaitable[str]]
 
 
+class StarsPayments(Protocol):
+    """Telegram Stars through the bot's Bot API client (provided by ``bot.payments``)."""
+
+    async def create_invoice_link(
+        self,
+        *,
+        title: str,
+        description: str,
+        payload: str,
+        stars: int,
+        subscription_period: int | None = None,
+    ) -> str: ...
+
+    async def refund(self, telegram_user_id: int, charge_id: str) -> None: ...
+
+    async def set_subscription_canceled(
+        self, telegram_user_id: int, charge_id: str, canceled: bool
+    ) -> None: ...
+
+
 @dataclass
 class Services:
     settings: Settings
@@ -37,6 +57,7 @@ class Services:
     scheduler: Scheduler = field(default_factory=Scheduler)
     channel_checker: ChannelChecker | None = None
     share_preparer: SharePreparer | None = None
+    stars: StarsPayments | None = None
 
     @classmethod
     def build(
@@ -45,6 +66,7 @@ class Services:
         *,
         channel_checker: ChannelChecker | None = None,
         share_preparer: SharePreparer | None = None,
+        stars: StarsPayments | None = None,
     ) -> Services:
         """The core only: features register their bus reactions at composition
         (``composition.wiring``)."""
@@ -60,6 +82,7 @@ class Services:
             jwt_key=settings.jwt_key(),
             channel_checker=channel_checker,
             share_preparer=share_preparer,
+            stars=stars,
         )
 
     async def close(self) -> None:

@@ -4,6 +4,7 @@ catalogue through aiogram's I18n)."""
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,18 @@ def load_translations() -> dict[str, NullTranslations]:
             raise RuntimeError(f"{mo} is missing: run `make locales` (pybabel compile -d locales)")
         result[language] = Translations.load(str(LOCALES_DIR), [language], DOMAIN)
     return result
+
+
+@functools.cache
+def _catalogues() -> dict[str, NullTranslations]:
+    return load_translations()
+
+
+def translate(message: str, language: str) -> str:
+    """``message`` (an English msgid marked with ``N_``) in ``language``, for text services
+    build themselves (gift and pack names); unknown languages get English."""
+    catalogue = _catalogues().get(language)
+    return catalogue.gettext(message) if catalogue is not None else message
 
 
 def negotiate(query_lang: str | None, accept_language: str | None) -> str:

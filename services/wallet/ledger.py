@@ -1,0 +1,159 @@
+"""The ledger: every coin and bean that moves is an entry, written in the transaction that
+changes the balance, under a unique key.
+
+- A debit is a conditional update (``coins >= amount``): 0 rows means not enough, and the whole
+  transaction rolls back (:class:`InsufficientFunds`). The database's CHECK constraints
+  (``wallets_*_non_negative``) are the second line.
+- A movement asked for twice (a replayed payment update, a retried gift) collides on the
+  entry's unique ``key`` before any balance changes: :class:`AlreadyApplied`, nothing done.
+- Wallet rows are updated in user-id order, so two gifts crossing between the same two people
+  cannot deadlock on PostgreSQL.
+
+:func:`check_ledger` proves the invariant on a live database (``python -m bot check-ledger``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from tortoise.exceptions import IntegrityError
+from tortoise.expressions import F
+from tortoise.functions import Sum
+
+from models.wallet import Currency, EntryKind, LedgerEntry, Wallet
+from services.core.errors import N_, InsufficientFunds, ValidationError
+
+#: No single movement is larger than this (a misplaced digit is refused, not credited).
+MAX_AMOUNT = 10_000_000
+
+
+class AlreadyApplied(Exception):
+    """The movement's key is in the ledger already: it happened once, it will not again."""
+
+
+@dataclass(frozen=True)
+class Move:
+    user_id: int
+    currency: Currency
+    amount: int
+    kind: EntryKind
+    key: str
+    payment_id: int | None = None
+    gift_id: int | None = None
+    withdrawal_id: int | None = None
+
+
+def check_amount(amount: Any, *, field: str = "amount") -> int:
+    """A positive whole number of coins or beans, at most :data:`MAX_AMOUNT`."""
+    if isinstance(amount, bool) or not isinstance(amount, int):
+        raise ValidationError(field=field, reason="a whole number")
+    if amount <= 0:
+        raise ValidationError(field=field, reason="more than zero")
+    if amount > MAX_AMOUNT:
+        raise ValidationError(field=field, reason=f"at most {MAX_AMOUNT}")
+    return amount
+
+
+async def _change(move: Move) -> None:
+    column = move.currency.value
+    if move.amount < 0:
+        changed = await Wallet.filter(
+            user_id=move.user_id, **{f"{column}__gte": -move.amount}
+        ).update(**{column: F(column) + move.amount})
+        if not changed:
+            if move.currency == Currency.COINS:
+                raise InsufficientFunds()
+            raise InsufficientFunds(N_("Not enough beans."))
+        return
+    changed = await Wallet.filter(user_id=move.user_id).update(**{column: F(column) + move.amount})
+    if not changed:
+        # The first credit makes the row; a concurrent first credit may make it too, so no
+        # error can abort the transaction (ON CONFLICT DO NOTHING / INSERT OR IGNORE).
+        await Wallet.bulk_create([Wallet(user_id=move.user_id)], ignore_conflicts=True)
+        await Wallet.filter(user_id=move.user_id).update(**{column: F(column) + move.amount})
+
+
+async def apply(moves: Sequence[Move]) -> None:
+    """Write ``moves`` as entries and change the balances; call inside ``in_transaction()``.
+
+    Raises :class:`AlreadyApplied` (the first key exists) or :class:`InsufficientFunds`; the
+    caller's transaction must then roll back, which the exception does when it propagates."""
+    for move in moves:
+        if move.amount == 0 or abs(move.amount) > MAX_AMOUNT:
+            raise ValueError(f"bad ledger amount {move.amount}")
+    try:
+        await LedgerEntry.bulk_create(
+            [
+                LedgerEntry(
+                    key=m.key,
+                    user_id=m.user_id,
+                    currency=m.currency,
+                    amount=m.amount,
+                    kind=m.kind,
+                    payment_id=m.payment_id,
+                    gift_id=m.gift_id,
+                    withdrawal_id=m.withdrawal_id,
+                )
+                for m in moves
+            ]
+        )
+    except IntegrityError:
+        raise AlreadyApplied(moves[0].key) from None
+    for move in sorted(moves, key=lambda m: m.user_id):
+        await _change(move)
+
+
+async def is_applied(key: str) -> bool:
+    return await LedgerEntry.exists(key=key)
+
+
+async def get_balance(user_id: int) -> dict[str, int]:
+    row = await Wallet.filter(user_id=user_id).values("coins", "beans")
+    if not row:
+        return {"coins": 0, "beans": 0}
+    return {"coins": int(row[0]["coins"]), "beans": int(row[0]["beans"])}
+
+
+@dataclass(frozen=True)
+class Violation:
+    user_id: int
+    currency: str
+    balance: int
+    entries: int
+
+    def __str__(self) -> str:
+        return (
+            f"user {self.user_id}: {self.currency} balance {self.balance} "
+            f"!= sum of entries {self.entries}"
+        )
+
+
+async def check_ledger(user_ids: Iterable[int] | None = None) -> list[Violation]:
+    """Every wallet whose balance differs from the sum of its entries, or is negative (also
+    entries without a wallet). Empty: the books balance."""
+    wallets = Wallet.all()
+    entries = LedgerEntry.all()
+    if user_ids is not None:
+        ids = list(user_ids)
+        wallets = wallets.filter(user_id__in=ids)
+        entries = entries.filter(user_id__in=ids)
+    balances = {row["user_id"]: row for row in await wallets.values("user_id", "coins", "beans")}
+    sums: dict[tuple[int, str], int] = {}
+    rows = (
+        await entries.annotate(total=Sum("amount"))
+        .group_by("user_id", "currency")
+        .values("user_id", "currency", "total")
+    )
+    for row in rows:
+        sums[(row["user_id"], str(row["currency"]))] = int(row["total"] or 0)
+    found = []
+    for user_id in sorted(set(balances) | {uid for uid, _ in sums}):
+        wallet = balances.get(user_id, {"coins": 0, "beans": 0})
+        for currency in (Currency.COINS.value, Currency.BEANS.value):
+            balance = int(wallet[currency])
+            total = sums.get((user_id, currency), 0)
+            if balance != total or balance < 0:
+                found.append(Violation(user_id, currency, balance, total))
+    return found
