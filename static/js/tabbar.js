@@ -34,7 +34,7 @@ export class TabBar {
         {
           class: "tabbar__tab",
           href: appUrl(SCREEN_PATHS[tab.screen]),
-          dataset: { screen: tab.screen },
+          dataset: { tab: tab.screen },
           onclick: (event) => {
             if (event.metaKey || event.ctrlKey || event.shiftKey || event.button !== 0) return;
             event.preventDefault();
