@@ -11,6 +11,7 @@ import pytest
 from playwright.async_api import Page, expect
 
 from composition import Server
+from models.rooms import Room
 from models.users import User
 from models.wallet import Provider
 from services.rooms.membership import do_join_room
@@ -103,8 +104,6 @@ async def send_gift(
 
 async def join(server: Server, room_id: int, account: Account) -> None:
     async def go() -> None:
-        from models.rooms import Room
-
         assert server.services is not None
         room = await Room.get(id=room_id)
         await do_join_room(server.services, room=room, acting_user=await User.get(id=account.id))
@@ -263,8 +262,9 @@ async def test_the_tab_bar_switches_between_rooms_and_the_wallet(
     anna = await register(http, "anna")
     page = await signed_in(new_page, server, anna, "/app?lang=en")
     tabs = page.get_by_role("navigation", name="Sections")
-    rooms_tab, wallet_tab = tabs.get_by_role("link", name="Rooms"), tabs.get_by_role(
-        "link", name="Wallet"
+    rooms_tab, wallet_tab = (
+        tabs.get_by_role("link", name="Rooms"),
+        tabs.get_by_role("link", name="Wallet"),
     )
     await expect(page.get_by_role("heading", name="Public rooms")).to_be_visible()
     await expect(rooms_tab).to_have_attribute("aria-current", "page")
