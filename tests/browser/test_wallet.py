@@ -237,6 +237,16 @@ async def test_buying_coins_inside_telegram_opens_the_invoice_and_updates_the_ba
     await page.evaluate("window.__telegramInvoices.close('cancelled')")
     await expect(page.locator("#wallet-coins")).to_have_text("100")
     await expect(page.locator("#wallet-error")).to_have_text("")
+
+    # Premium: a Stars subscription invoice, from the Subscribe button.
+    await page.get_by_role("button", name="Subscribe for 250 ⭐").click()
+    await page.wait_for_function("window.__telegramInvoices.pending.length === 1")
+    assert stars.invoices[-1]["subscription_period"] == 30 * 24 * 3600
+    assert await page.evaluate("window.__telegramInvoices.pending[0].url") == stars.links[-1]
+    await page.evaluate("window.__telegramInvoices.close('failed')")
+    await expect(page.locator("#wallet-error")).to_have_text(
+        "The payment didn't go through. Nothing was charged."
+    )
     await screenshot(page, "wallet-telegram")
 
 
@@ -364,3 +374,35 @@ async def test_not_enough_coins_is_shown_in_the_picker_with_the_way_to_the_walle
     # Back (the browser's, or Telegram's BackButton): the room again.
     await page.go_back()
     await expect(page.locator("#room-title")).to_have_text("Broke")
+
+
+async def test_beans_can_be_requested_for_withdrawal_with_the_no_payout_note(
+    server: Server, http: aiohttp.ClientSession, new_page: PageFactory
+) -> None:
+    anna, boris = await register(http, "anna"), await register(http, "boris")
+    room = await create_room(http, anna, title="Rainbow")
+    await join(server, room["id"], boris)
+    await credit(server, anna.id, "coins_5000", "charge-withdraw-1")
+    await send_gift(http, anna, room["id"], boris, "rainbow")  # 1000 beans for Boris
+
+    page = await signed_in(new_page, server, boris, "/app/wallet?lang=en")
+    await expect(page.locator("#wallet-beans")).to_have_text("1,000")
+    form = page.locator("#wallet-withdraw-form")
+    await expect(form).to_contain_text("There are no payouts yet: requests are reviewed by hand")
+    await expect(form).to_contain_text("At least 1,000 🫘 per request.")
+    await form.get_by_label("Beans to withdraw").fill("999")
+    await form.get_by_role("button", name="Request a withdrawal").click()
+    await expect(page.locator("#wallet-withdraw-error")).to_have_text(
+        "Enter a whole number from 1,000 to 1,000."
+    )
+    await form.get_by_label("Beans to withdraw").fill("1000")
+    await form.get_by_role("button", name="Request a withdrawal").click()
+    await expect(page.locator("#wallet-beans")).to_have_text("0")
+    requests = page.locator("#wallet-withdrawals > li")
+    await expect(requests).to_have_count(1)
+    await expect(requests).to_contain_text("1,000 🫘")
+    await expect(requests).to_contain_text("Under review")
+    await expect(page.locator("#wallet-history > li").first).to_contain_text("Withdrawal request")
+    await expect(page.locator("#wallet-history > li").first).to_contain_text("−1,000 🫘")
+    # Nothing left to withdraw: the form says when it can be used again.
+    await expect(form.get_by_role("button", name="Request a withdrawal")).to_be_disabled()
