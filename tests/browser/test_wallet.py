@@ -4,6 +4,8 @@ in a room seen by both of its members."""
 
 from __future__ import annotations
 
+import asyncio
+import re
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -329,15 +331,26 @@ async def test_a_gift_animates_over_the_video_for_both_members(
     recipients = host.locator("#gift-recipient option")
     await expect(recipients).to_have_count(1)
     await expect(recipients).to_have_text(name(boris))
+    # Boris prefers less motion: his rose appears and fades, without flying about.
+    await guest.emulate_media(reduced_motion="reduce")
     await host.get_by_role("button", name="Rose, 10 coins").click()
 
     label = f"{name(anna)} → {name(boris)}"
-    for page in (host, guest):
+
+    async def sees_the_rose(page: Page) -> str:
+        """What the member sees over the video (a tier-1 float for 3 s), and its animation."""
         shown = page.locator("#player #gift-layer .gift-fx")
         await expect(shown).to_be_visible()
+        animation = await shown.evaluate("e => getComputedStyle(e).animationName")
         await expect(shown).to_contain_text(label)
         await expect(shown.locator(".gift-fx__combo")).to_have_text("×1")
         await expect(shown.locator(".gift-fx__emoji")).to_have_text("🌹")
+        await expect(shown).to_have_class(re.compile(r"\bgift-fx--tier-1\b"))
+        return str(animation)
+
+    animations = await asyncio.gather(sees_the_rose(host), sees_the_rose(guest))
+    assert animations == ["gift-float", "gift-still"], animations
+    for page in (host, guest):
         await expect(page.locator("#chat-messages .chat__system").last).to_have_text(
             f"{name(anna)} sent {name(boris)} a 🌹 Rose"
         )
@@ -347,8 +360,13 @@ async def test_a_gift_animates_over_the_video_for_both_members(
 
     # Again at once: the same animation counts on (×2) on both pages; one chat line per run.
     await host.get_by_role("button", name="Rose, 10 coins").click()
+    await asyncio.gather(
+        *(
+            expect(page.locator("#gift-layer .gift-fx__combo")).to_have_text("×2")
+            for page in (host, guest)
+        )
+    )
     for page in (host, guest):
-        await expect(page.locator("#gift-layer .gift-fx__combo")).to_have_text("×2")
         await expect(page.locator("#chat-messages .chat__system", has_text="Rose")).to_have_count(1)
     await expect(host.locator("#gift-balance")).to_have_text("You have 80 🪙")
 

@@ -100,12 +100,7 @@ export class Shop {
         "div",
         { class: "list__row" },
         h("span", { class: "wallet-pack__icon", "aria-hidden": "true" }, COIN),
-        h(
-          "span",
-          { class: "list__text" },
-          h("span", { class: "list__title" }, pack.title),
-          pack.bonus ? h("span", { class: "list__subtitle" }, t("packBonus", { bonus: formatNumber(pack.bonus) })) : null,
-        ),
+        h("span", { class: "list__text" }, h("span", { class: "list__title" }, pack.title)),
         price,
         buttons.length ? h("span", { class: "wallet-pack__buttons" }, buttons) : null,
       ),
