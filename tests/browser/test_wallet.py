@@ -64,13 +64,23 @@ class FakeStars:
         raise AssertionError("no subscriptions here")
 
 
-@pytest.fixture
-async def server(make_server: ServerFactory) -> Server:
-    # Telegram sign-in needs a bot token; its Bot API is unreachable (set-up just retries).
-    server = await make_server(bot_token=TEST_BOT_TOKEN, telegram_api_url="http://127.0.0.1:9")
+async def with_stars(server: Server) -> Server:
     assert server.services is not None
     server.services.stars = FakeStars()
     return server
+
+
+@pytest.fixture
+async def server(make_server: ServerFactory) -> Server:
+    return await with_stars(await make_server())
+
+
+@pytest.fixture
+async def telegram_server(make_server: ServerFactory) -> Server:
+    # Telegram sign-in needs a bot token; its Bot API is unreachable (set-up just retries).
+    return await with_stars(
+        await make_server(bot_token=TEST_BOT_TOKEN, telegram_api_url="http://127.0.0.1:9")
+    )
 
 
 async def credit(server: Server, user_id: int, pack_id: str, charge_id: str) -> None:
@@ -202,8 +212,9 @@ async def test_wallet_shows_balances_packs_and_history(
 
 
 async def test_buying_coins_inside_telegram_opens_the_invoice_and_updates_the_balance(
-    server: Server, new_page: PageFactory
+    telegram_server: Server, new_page: PageFactory
 ) -> None:
+    server = telegram_server
     telegram = signed_init_data(OLGA)
     telegram.init_data_unsafe["start_param"] = "wallet"
     page = await new_page(server, telegram=telegram)
