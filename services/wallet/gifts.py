@@ -69,17 +69,19 @@ def gift_sent_payload(
     }
 
 
-async def _recipient(room: Room, user_id: int) -> User:
-    member = (
-        await RoomMember.filter(room_id=room.id, user_id=user_id, left_at=None, banned_at=None)
-        .select_related("user")
-        .first()
-    )
-    if member is None:
+async def _recipient(room: Room, sender: User, recipient_id: int) -> User:
+    """The recipient, when both they and the sender are in the room now (one query)."""
+    members = await RoomMember.filter(
+        room_id=room.id, user_id__in=(sender.id, recipient_id), left_at=None, banned_at=None
+    ).select_related("user")
+    found = {m.user_id: m.user for m in members}
+    if sender.id not in found:
+        raise Forbidden(N_("Join the room first."))
+    if recipient_id not in found:
         raise ValidationError(
             N_("They are not in this room."), field="toUserId", reason="not in the room"
         )
-    return member.user
+    return found[recipient_id]
 
 
 def _check_key(key: Any) -> str:
@@ -117,8 +119,7 @@ async def do_send_gift(
         )
     if acting_user.banned_at is not None:
         raise Forbidden(N_("Gifts are not available for your account."), reason="banned")
-    await access_member(room, acting_user)
-    recipient = await _recipient(room, recipient_id)
+    recipient = await _recipient(room, acting_user, recipient_id)
     await services.limiter.hit_many(services.settings.gift_rate, "gift", str(acting_user.id))
     gift_key = f"{acting_user.id}:{client_key}"
     try:
@@ -132,7 +133,7 @@ async def do_send_gift(
                 coins=kind.coins,
                 beans=kind.beans,
             )
-            await ledger.apply(
+            balances = await ledger.apply(
                 [
                     Move(
                         acting_user.id,
@@ -154,7 +155,6 @@ async def do_send_gift(
             )
     except IntegrityError:
         return await _replayed(gift_key, room, kind, acting_user, recipient, language)
-    balances = await _balances(acting_user.id, recipient.id)
     combo = await _next_combo(services, gift)
     payload = gift_sent_payload(gift, kind, acting_user, recipient, combo, language)
     await services.events.publish(Event(ev.GIFT_SENT, payload, scope=room_scope(room.id)))
