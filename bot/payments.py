@@ -100,11 +100,13 @@ class BotStarsPayments:
 async def credit_with_retry(
     services: Services,
     *,
-    delays: tuple[float, ...] = CREDIT_RETRY_DELAYS,
+    delays: tuple[float, ...] | None = None,
     **credit: Any,
 ) -> Credit | None:
     """``do_credit``, tried again with back-off when it fails (the database away); None when
     every attempt failed (logged as an error: the reconciliation credits it later)."""
+    if delays is None:
+        delays = CREDIT_RETRY_DELAYS
     attempt = 0
     while True:
         try:
