@@ -210,8 +210,11 @@ async def reconcile(bot: Bot, services: Services) -> int:
     while True:
         page = await bot.get_star_transactions(offset=offset, limit=PAGE_SIZE)
         for transaction in page.transactions:
-            if await _credit_transaction(services, transaction):
-                credited += 1
+            try:
+                if await _credit_transaction(services, transaction):
+                    credited += 1
+            except ValidationError:  # not ours to credit (a malformed charge id): never will be
+                log.error("Stars transaction %r cannot be credited", transaction.id, exc_info=True)
         offset += len(page.transactions)
         await state.set(RECONCILED_KEY, str(offset))
         if len(page.transactions) < PAGE_SIZE:

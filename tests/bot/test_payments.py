@@ -35,7 +35,13 @@ from tests.bot.conftest import (
     start_bot_server,
     telegram_users,
 )
-from tests.conftest import ServerFactory
+from tests.conftest import (
+    POSTGRES_ADMIN_URL,
+    WORKER,
+    ServerFactory,
+    asyncpg_dsn,
+    ensure_postgres_database,
+)
 from tests.fakes.botapi import Call, FakeBotAPI
 
 ADMIN = 999
@@ -372,6 +378,47 @@ async def test_payment_delivered_ten_times_by_webhook_credits_once(
     assert await coins_of(webhook_shop) == 2 * PACK.total
     assert [p.charge_id for p in await payments(webhook_shop)] == ["charge-hook", "charge-hook-2"]
     await books_balance(webhook_shop)
+
+
+#: A database of these tests' own on the shared server (emptied here, nobody else's).
+PAYMENTS_POSTGRES_URL = f"{POSTGRES_ADMIN_URL}_bot_payments_{WORKER or 'main'}"
+
+
+@pytest.mark.postgres
+async def test_concurrent_deliveries_credit_once_on_postgres(
+    fake_api: FakeBotAPI, make_server: ServerFactory, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Ten processes' worth of concurrent deliveries race on PostgreSQL's unique keys."""
+    import asyncpg
+
+    await ensure_postgres_database(PAYMENTS_POSTGRES_URL)
+    conn = await asyncpg.connect(asyncpg_dsn(PAYMENTS_POSTGRES_URL))
+    try:
+        await conn.execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public;")
+    finally:
+        await conn.close()
+    caplog.set_level(logging.INFO, logger="services.wallet.credit")
+    server = await start_bot_server(
+        make_server,
+        fake_api,
+        bot_mode="webhook",
+        webhook_secret=SECRET,
+        database_url=PAYMENTS_POSTGRES_URL,
+    )
+    updates = [
+        {"update_id": update_id, **pay_update(fake_api, "charge-pg")}
+        for update_id in range(300, 310)
+    ]
+    async with aiohttp.ClientSession(base_url=server.url) as session:
+        statuses = await asyncio.gather(*(post_update(session, u) for u in updates))
+    assert statuses == [200] * 10
+    await eventually(lambda: credited_before(caplog) == 9)
+    await asyncio.sleep(0.2)
+
+    assert [shown_text(c) for c in thanks(fake_api)] == [EN_THANKS.format(coins=550, balance=550)]
+    assert await coins_of(server) == PACK.total
+    assert [p.charge_id for p in await payments(server)] == ["charge-pg"]
+    await books_balance(server)
 
 
 # --------------------------------------------------------------------------- /balance

@@ -7,12 +7,12 @@ import aiohttp
 
 from composition import Server
 from models.rooms import Room
+from models.users import User
 from models.wallet import Provider
 from services.rooms.membership import do_create_room, do_join_room
 from services.wallet.credit import do_credit, item_for
 from tests.conftest import Account, register
 from tests.webapp.helpers import assert_json_error, in_server
-from models.users import User
 
 
 async def buy(server: Server, account: Account, pack_id: str, charge_id: str) -> bool:
