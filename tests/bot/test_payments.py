@@ -753,3 +753,41 @@ async def test_star_transactions_are_paged(
     assert offsets[:2] == [0, 100]
     assert await coins_of(server, 333) == 150 * 100
     await books_balance(server)
+
+
+async def _premium_bought(shop: Server, fake_api: FakeBotAPI, charge_id: str) -> int:
+    until = int(time.time()) + SUBSCRIPTION_PERIOD
+    before = len(thanks(fake_api))
+    fake_api.push_update(
+        pay_update(
+            fake_api,
+            charge_id,
+            payload="premium",
+            amount=PREMIUM_STARS,
+            extra=premium_extra(until, first=True),
+        )
+    )
+    await eventually(lambda: len(thanks(fake_api)) > before)
+    return until
+
+
+async def test_admin_refunds_premium_and_it_ends(shop: Server, fake_api: FakeBotAPI) -> None:
+    until = await _premium_bought(shop, fake_api, "charge-premium-refund")
+
+    # Telegram refuses first: the buyer keeps premium, renewal and all.
+    fake_api.fail_next("refundStarPayment", 400, "Bad Request: CHARGE_NOT_FOUND")
+    reply = only_send(await fake_api.say("/refund charge-premium-refund", user_id=ADMIN))
+    assert "Telegram refused the refund" in shown_text(reply)
+    user = await our_user(shop)
+    assert user.premium_until is not None
+    assert int(user.premium_until.timestamp()) == until
+    subscription = await subscription_of(shop, user)
+    assert (int(subscription.until.timestamp()), subscription.canceled) == (until, False)
+
+    reply = only_send(await fake_api.say("/refund charge-premium-refund", user_id=ADMIN))
+    assert shown_text(reply) == "Refunded 250 ⭐; the buyer's premium has ended."
+    user = await our_user(shop)
+    assert user.premium_until is not None
+    assert user.premium_until.timestamp() <= time.time()
+    reply = only_send(await fake_api.say("/balance"))
+    assert "Premium: not active." in shown_text(reply)
