@@ -228,6 +228,7 @@ async def test_valid_checkout_is_accepted(shop: Server, fake_api: FakeBotAPI) ->
         (f"coins:{PACK.id}", PACK.stars - 1, "XTR", EN_PRICE, RU_PRICE),
         (f"coins:{PACK.id}", PACK.stars, "USD", EN_PRICE, RU_PRICE),
     ],
+    ids=["unknown-pack", "not-our-payload", "wrong-price", "wrong-currency"],
 )
 async def test_bad_checkout_is_refused_with_a_reason(
     shop: Server, fake_api: FakeBotAPI, payload: str, total: int, currency: str, en: str, ru: str
@@ -241,6 +242,33 @@ async def test_bad_checkout_is_refused_with_a_reason(
     answer = await checkout(fake_api, payload, total, currency, user_id=222)
     assert answer.params["ok"] is False
     assert answer.params["error_message"] == ru
+
+
+async def test_checkout_failing_unexpectedly_is_still_answered(
+    shop: Server,
+    fake_api: FakeBotAPI,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Telegram waits 10 s for the answer: a bug or a dead database still gets a refusal."""
+    import bot.routers.payments as router
+
+    async def broken(*args: Any) -> None:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(router, "check_checkout", broken)
+    answer = await checkout(fake_api, f"coins:{PACK.id}", PACK.stars)
+    assert answer.params["ok"] is False
+    assert answer.params["error_message"] == (
+        "Payments are not available right now. Please try again in a few minutes."
+    )
+    assert any("pre-checkout" in r.getMessage() for r in caplog.records)
+
+    await fake_api.say("/start", user_id=222, language_code="ru")
+    answer = await checkout(fake_api, f"coins:{PACK.id}", PACK.stars, user_id=222)
+    assert answer.params["error_message"] == (
+        "Платежи сейчас недоступны. Попробуйте через несколько минут."
+    )
 
 
 async def test_banned_user_cannot_check_out(shop: Server, fake_api: FakeBotAPI) -> None:
