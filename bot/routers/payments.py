@@ -141,12 +141,15 @@ async def successful_payment(message: Message, services: Services, user: User) -
             paid.telegram_payment_charge_id,
             paid.invoice_payload,
         )
+        await message.answer(
+            _("We could not deliver this purchase. Write to /paysupport and we will refund it.")
+        )
         return
     first = paid.is_first_recurring
     if first is None:
         # Telegram omits false flags: a renewal is recurring but not the first.
         first = not paid.is_recurring
-    await credit_with_retry(
+    credit = await credit_with_retry(
         services,
         provider=Provider.STARS,
         charge_id=paid.telegram_payment_charge_id,
@@ -158,6 +161,12 @@ async def successful_payment(message: Message, services: Services, user: User) -
         subscription_until=from_timestamp(paid.subscription_expiration_date),
         first_recurring=first,
     )
+    if credit is None:  # the reconciliation credits it once the database is back
+        await message.answer(
+            _("Your payment went through; the coins will arrive in a few minutes.")
+            if item.product == Product.COINS
+            else _("Your payment went through; premium will start in a few minutes.")
+        )
     # The thanks come from PaymentNotifier (payment:credited), once.
 
 

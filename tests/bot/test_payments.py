@@ -356,6 +356,49 @@ async def test_a_failing_credit_is_retried(
     await books_balance(shop)
 
 
+async def test_a_credit_failing_for_good_is_told_and_reconciled(
+    shop: Server, fake_api: FakeBotAPI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every retry failed: the buyer is told the coins are coming, and the reconciliation
+    credits the payment from getStarTransactions once the database is back."""
+    import bot.payments as bot_payments
+
+    await fake_api.wait_for("getStarTransactions")  # the start-up pass saw nothing yet
+    real = bot_payments.do_credit
+    failures = [ConnectionError("database gone")] * 3
+
+    async def down(*args: Any, **kwargs: Any) -> Any:
+        if failures:
+            raise failures.pop()
+        return await real(*args, **kwargs)
+
+    monkeypatch.setattr(bot_payments, "do_credit", down)
+    monkeypatch.setattr(bot_payments, "CREDIT_RETRY_DELAYS", (0.05, 0.05))
+    fake_api.add_star_transaction("charge-lost", PACK.stars, f"coins:{PACK.id}")
+    fake_api.push_update(pay_update(fake_api, "charge-lost"))
+
+    told = await fake_api.wait_for("sendMessage", lambda c: c.params.get("chat_id") == BUYER)
+    assert shown_text(told) == "Your payment went through; the coins will arrive in a few minutes."
+    assert not failures
+    assert not await payments(shop)
+
+    assert await shop.run(reconcile(shop.bot, shop.services)) == 1
+    await eventually(lambda: thanks(fake_api))
+    assert await coins_of(shop) == PACK.total
+    await books_balance(shop)
+
+
+async def test_a_payment_for_something_we_do_not_sell_is_not_credited(
+    shop: Server, fake_api: FakeBotAPI
+) -> None:
+    fake_api.push_update(pay_update(fake_api, "charge-odd", payload="coins:coins_999"))
+    told = await fake_api.wait_for("sendMessage", lambda c: c.params.get("chat_id") == BUYER)
+    assert shown_text(told) == (
+        "We could not deliver this purchase. Write to /paysupport and we will refund it."
+    )
+    assert not await payments(shop)
+
+
 @pytest.fixture
 async def webhook_shop(fake_api: FakeBotAPI, make_server: ServerFactory) -> Server:
     return await start_bot_server(
