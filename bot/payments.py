@@ -228,7 +228,12 @@ def start_reconciler(bot: Bot, services: Services, *, interval: float = RECONCIL
     """Reconcile now and every ``interval`` seconds (in the process that receives updates)."""
 
     async def job() -> None:
-        await reconcile(bot, services)
+        try:
+            await reconcile(bot, services)
+        except Exception:  # Telegram or the database away: the next pass catches up
+            log.warning(
+                "Stars reconciliation failed; the next pass is in %.0f s", interval, exc_info=True
+            )
 
     services.scheduler.call_later(RECONCILE_JOB + ":start", 0, job)
     services.scheduler.call_every(RECONCILE_JOB, interval, job)

@@ -862,3 +862,20 @@ async def test_admin_refunds_premium_and_it_ends(shop: Server, fake_api: FakeBot
     assert user.premium_until.timestamp() <= time.time()
     reply = only_send(await fake_api.say("/balance"))
     assert "Premium: not active." in shown_text(reply)
+
+
+async def test_a_failed_reconciliation_is_a_warning_and_the_next_pass_credits(
+    fake_api: FakeBotAPI, make_server: ServerFactory, caplog: pytest.LogCaptureFixture
+) -> None:
+    fake_api.add_star_transaction("charge-later", PACK.stars, f"coins:{PACK.id}", user_id=333)
+    fake_api.fail_next("getStarTransactions", 500)
+    server = await start_bot_server(make_server, fake_api)
+    await eventually(
+        lambda: any("Stars reconciliation failed" in r.getMessage() for r in caplog.records)
+    )
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert not await payments(server)
+
+    assert await server.run(reconcile(server.bot, server.services)) == 1
+    await eventually(lambda: thanks(fake_api, 333))
+    assert await coins_of(server, 333) == PACK.total
