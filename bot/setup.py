@@ -20,12 +20,13 @@ from bot.deeplinks import DeepLinks
 from bot.keyboards import app_menu_button
 from bot.middlewares import UserI18nMiddleware, UserMiddleware
 from bot.notifications import Notifier
+from bot.payments import BotStarsPayments, PaymentNotifier
 from bot.retry import RetryAfterMiddleware
-from bot.routers import common, deeplinks, errors, inline, rooms, start
+from bot.routers import common, deeplinks, errors, inline, payments, rooms, start
 from bot.share import make_share_preparer
 from services.accounts.users import DEFAULT_LANGUAGE, SUPPORTED_LANGUAGES
 from services.core.config import Settings
-from services.core.context import ChannelChecker, Services, SharePreparer
+from services.core.context import ChannelChecker, Services, SharePreparer, StarsPayments
 
 LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
 #: Asked for explicitly: Telegram does not send ``chat_member`` unless it is listed.
@@ -66,6 +67,7 @@ class BotPorts:
 
     share_preparer: SharePreparer
     channel_checker: ChannelChecker | None
+    stars: StarsPayments
 
 
 def build_ports(bot: Bot, settings: Settings, i18n: I18n, bot_info: dict[str, Any]) -> BotPorts:
@@ -73,6 +75,7 @@ def build_ports(bot: Bot, settings: Settings, i18n: I18n, bot_info: dict[str, An
     return BotPorts(
         share_preparer=make_share_preparer(bot, settings, i18n, bot_info),
         channel_checker=make_channel_checker(bot, channel) if channel else None,
+        stars=BotStarsPayments(bot),
     )
 
 
@@ -91,9 +94,17 @@ def build_dispatcher(
     notifier = Notifier(services, bot, i18n, bot_info)
     notifier.subscribe()
     dp["notifier"] = notifier
+    PaymentNotifier(services, bot, i18n).subscribe()
     dp.update.outer_middleware(UserMiddleware())
     UserI18nMiddleware(i18n).setup(dp)
-    dp.include_routers(errors.setup(), start.setup(), rooms.setup(), inline.setup(), common.setup())
+    dp.include_routers(
+        errors.setup(),
+        start.setup(),
+        rooms.setup(),
+        inline.setup(),
+        payments.setup(),
+        common.setup(),
+    )
     return dp
 
 
@@ -103,6 +114,9 @@ def _commands() -> list[BotCommand]:
         ("start", _("Open Vmeste")),
         ("watch", _("Watch a video together: /watch <link>")),
         ("rooms", _("My open rooms")),
+        ("buy", _("Buy coins for gifts")),
+        ("balance", _("My coins and beans")),
+        ("premium", _("Vmeste Premium")),
         ("help", _("What the bot can do")),
         ("language", _("Change language")),
         ("terms", _("Terms of service")),

@@ -106,6 +106,7 @@ class Server:
             self._bot_task = asyncio.create_task(self._run_bot(bot_info), name="bot")
 
     async def _run_bot(self, bot_info: dict[str, Any]) -> None:
+        from bot.payments import start_reconciler
         from bot.setup import configure_bot
 
         bot, services = self.bot, self.services
@@ -113,6 +114,8 @@ class Server:
         assert services is not None
         await _retry(lambda: configure_bot(bot, services.settings, bot_info), "bot set-up")
         if self.settings.bot_mode == "webhook":
+            # Every webhook process reconciles Stars payments (crediting is idempotent).
+            start_reconciler(bot, services)
             return
         while True:
             try:
@@ -133,6 +136,10 @@ class Server:
                 break
             await asyncio.sleep(POLLING_LOCK_TTL / 3)
         refresher = asyncio.create_task(self._refresh_lock(owner))
+        from bot.payments import start_reconciler, stop_reconciler
+
+        # The process receiving the updates also finds the Stars payments they missed.
+        start_reconciler(self.bot, self.services)
         try:
             await self.dispatcher.start_polling(
                 self.bot,
@@ -142,6 +149,7 @@ class Server:
                 allowed_updates=self.dispatcher.resolve_used_update_types(),
             )
         finally:
+            stop_reconciler(self.services)
             refresher.cancel()
             await state.release_if_owner(POLLING_LOCK_KEY, owner)
 

@@ -43,6 +43,7 @@ def build_services(
         settings,
         channel_checker=ports.channel_checker if ports else None,
         share_preparer=ports.share_preparer if ports else None,
+        stars=ports.stars if ports else None,
     )
     for register in FEATURES:
         register(services)

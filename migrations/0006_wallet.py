@@ -56,24 +56,26 @@ class Migration(migrations.Migration):
         ops.CreateModel(
             name='Subscription',
             fields=[
-                ('user', fields.OneToOneField('models.User', source_field='user_id', primary_key=True, db_index=True, db_constraint=True, to_field='id', related_name='subscription', on_delete=OnDelete.CASCADE)),
+                ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('user', fields.OneToOneField('models.User', source_field='user_id', db_constraint=True, to_field='id', related_name='subscription', on_delete=OnDelete.CASCADE)),
                 ('charge_id', fields.CharField(max_length=128)),
                 ('until', fields.DatetimeField(auto_now=False, auto_now_add=False)),
                 ('canceled', fields.BooleanField(default=False)),
                 ('updated_at', fields.DatetimeField(auto_now=True, auto_now_add=False)),
             ],
-            options={'table': 'subscriptions', 'app': 'models', 'pk_attr': 'user_id', 'table_description': "A user's premium Stars subscription: the first charge names it for"},
+            options={'table': 'subscriptions', 'app': 'models', 'pk_attr': 'id', 'table_description': "A user's premium Stars subscription: the first charge names it for"},
             bases=['Model'],
         ),
         ops.CreateModel(
             name='Wallet',
             fields=[
-                ('user', fields.OneToOneField('models.User', source_field='user_id', primary_key=True, db_index=True, db_constraint=True, to_field='id', related_name='wallet', on_delete=OnDelete.CASCADE)),
+                ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('user', fields.OneToOneField('models.User', source_field='user_id', db_constraint=True, to_field='id', related_name='wallet', on_delete=OnDelete.CASCADE)),
                 ('coins', fields.BigIntField(default=0)),
                 ('beans', fields.BigIntField(default=0)),
                 ('updated_at', fields.DatetimeField(auto_now=True, auto_now_add=False)),
             ],
-            options={'table': 'wallets', 'app': 'models', 'constraints': [CheckConstraint(check='coins >= 0', name='wallets_coins_non_negative'), CheckConstraint(check='beans >= 0', name='wallets_beans_non_negative')], 'pk_attr': 'user_id', 'table_description': 'One row per user who ever had a movement (no row reads as zero).'},
+            options={'table': 'wallets', 'app': 'models', 'constraints': [CheckConstraint(check='coins >= 0', name='wallets_coins_non_negative'), CheckConstraint(check='beans >= 0', name='wallets_beans_non_negative')], 'pk_attr': 'id', 'table_description': 'One row per user who ever had a movement (no row reads as zero).'},
             bases=['Model'],
         ),
         ops.CreateModel(

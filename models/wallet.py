@@ -52,13 +52,15 @@ class WithdrawalStatus(StrEnum):
 
 
 # No semicolons in these docstrings and ``#:`` comments: Tortoise makes them table and column
-# comments and its SQLite schema editor splits statements on ";".
+# comments and its SQLite schema editor splits statements on ";". No one-to-one primary keys
+# either: Tortoise 1.1's autodetector sees their options as changed on every run.
 
 
 class Wallet(Model):
     """One row per user who ever had a movement (no row reads as zero)."""
 
-    user = fields.OneToOneField("models.User", related_name="wallet", primary_key=True)
+    id = fields.IntField(primary_key=True)
+    user = fields.OneToOneField("models.User", related_name="wallet")
     coins = fields.BigIntField(default=0)
     beans = fields.BigIntField(default=0)
     updated_at = fields.DatetimeField(auto_now=True)
@@ -129,7 +131,8 @@ class Subscription(Model):
     """A user's premium Stars subscription: the first charge names it for
     ``editUserStarSubscription``, renewals move ``until``."""
 
-    user = fields.OneToOneField("models.User", related_name="subscription", primary_key=True)
+    id = fields.IntField(primary_key=True)
+    user = fields.OneToOneField("models.User", related_name="subscription")
     charge_id = fields.CharField(max_length=128)
     until = fields.DatetimeField()
     canceled = fields.BooleanField(default=False)

@@ -75,7 +75,8 @@ async def paysupport_command(message: Message) -> None:
             "<b>Payment support</b>\n\n"
             "Describe the problem in a reply to this message and include the date of the "
             "payment. We answer within 24 hours; Stars for goods that were not delivered are "
-            "refunded."
+            "refunded. Refund requests are handled by support: ask here and an admin makes the "
+            "refund."
         )
     )
 

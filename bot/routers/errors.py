@@ -30,11 +30,20 @@ def _render(template: str, data: dict[str, Any], *, escape: bool) -> str:
         return text
 
 
+def render_error(exc: AppError, *, escape: bool) -> str:
+    """A domain error's message in the current locale (``escape``: for HTML messages)."""
+    return _render(exc.template, exc.data, escape=escape)
+
+
 async def _reply(event: ErrorEvent, message_text: str, alert_text: str | None = None) -> None:
-    """Tell the user, in the chat or as an alert; a failure here is logged, never raised."""
+    """Tell the user, in the chat or as an alert; a failure here is logged, never raised.
+    A checkout is always answered (refused): Telegram waits for it."""
     update = event.update
     try:
-        if update.message is not None:
+        if update.pre_checkout_query is not None:
+            text = alert_text if alert_text is not None else message_text
+            await update.pre_checkout_query.answer(ok=False, error_message=text[:ALERT_MAX_LEN])
+        elif update.message is not None:
             await update.message.answer(message_text)
         elif update.callback_query is not None:
             text = alert_text if alert_text is not None else message_text

@@ -246,5 +246,27 @@ def _install_transaction_release() -> None:
         TransactionContextPooled.__aenter__ = _begin_or_release  # type: ignore[method-assign]
 
 
+async def _keep_session(connection: asyncpg.Connection) -> None:
+    """Nothing to reset: asyncpg's default (``pg_advisory_unlock_all(); CLOSE ALL; UNLISTEN *;
+    RESET ALL``) costs a round trip on every release, and Tortoise acquires and releases a
+    pooled connection for every statement outside a transaction. Nothing here changes session
+    state on a pooled connection (no SET, LISTEN, cursors or advisory locks: the migration lock
+    takes a connection of its own), and asyncpg still rolls back an open transaction first."""
+
+
+async def _create_pool_keeping_sessions(self: AsyncpgDBClient, **kwargs: Any) -> asyncpg.Pool:
+    kwargs.setdefault("reset", _keep_session)
+    return await asyncpg.create_pool(None, **kwargs)
+
+
+_create_pool_keeping_sessions.__vmeste_patch__ = True  # type: ignore[attr-defined]
+
+
+def _install_pool_reset() -> None:
+    if not getattr(AsyncpgDBClient.create_pool, "__vmeste_patch__", False):
+        AsyncpgDBClient.create_pool = _create_pool_keeping_sessions  # type: ignore[method-assign]
+
+
 _install_read_retry()
 _install_transaction_release()
+_install_pool_reset()

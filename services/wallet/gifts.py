@@ -16,16 +16,16 @@ from tortoise.exceptions import IntegrityError
 from tortoise.functions import Count, Sum
 from tortoise.transactions import in_transaction
 
-from models.rooms import Room, RoomMember
+from models.rooms import Room
 from models.users import User
 from models.wallet import Currency, EntryKind, Gift, Wallet
 from services.accounts.users import user_payload
 from services.core.context import Services
-from services.core.errors import N_, Conflict, Forbidden, ValidationError
+from services.core.errors import N_, Conflict, Forbidden, NotFound, ValidationError
 from services.core.events import Event
 from services.core.state import STORE_ERRORS, warn_store_down
 from services.rooms.access import access_member, check_id, room_scope
-from services.rooms.chat import do_system_message
+from services.rooms.chat import access_sender, do_system_message
 from services.wallet import events as ev
 from services.wallet import ledger
 from services.wallet.catalogue import GiftKind, get_gift, gift_payload
@@ -56,30 +56,33 @@ async def _next_combo(services: Services, gift: Gift) -> int:
 
 
 def gift_sent_payload(
-    gift: Gift, kind: GiftKind, sender: User, recipient: User, combo: int, language: str
+    gift: Gift, kind: GiftKind, sender: User, recipient: dict[str, Any], combo: int, language: str
 ) -> dict[str, Any]:
     return {
         "id": gift.id,
         "roomId": gift.room_id,
         "gift": gift_payload(kind, language),
         "from": user_payload(sender),
-        "to": user_payload(recipient),
+        "to": recipient,
         "combo": combo,
         "createdAt": gift.created_at.isoformat(),
     }
 
 
-async def _recipient(room: Room, user_id: int) -> User:
-    member = (
-        await RoomMember.filter(room_id=room.id, user_id=user_id, left_at=None, banned_at=None)
-        .select_related("user")
-        .first()
-    )
-    if member is None:
+async def _in_room(
+    services: Services, room: Room, sender: User, recipient_id: int
+) -> dict[str, Any]:
+    """The recipient's wire shape, when both they and the sender are in the room now. From the
+    chat's sender cache (dropped on every membership change): a gift a second in a busy room
+    costs no membership queries."""
+    await access_sender(services, room.id, sender.id)
+    try:
+        recipient = await access_sender(services, room.id, recipient_id)
+    except (Forbidden, NotFound):
         raise ValidationError(
             N_("They are not in this room."), field="toUserId", reason="not in the room"
-        )
-    return member.user
+        ) from None
+    return recipient.user
 
 
 def _check_key(key: Any) -> str:
@@ -117,8 +120,7 @@ async def do_send_gift(
         )
     if acting_user.banned_at is not None:
         raise Forbidden(N_("Gifts are not available for your account."), reason="banned")
-    await access_member(room, acting_user)
-    recipient = await _recipient(room, recipient_id)
+    recipient = await _in_room(services, room, acting_user, recipient_id)
     await services.limiter.hit_many(services.settings.gift_rate, "gift", str(acting_user.id))
     gift_key = f"{acting_user.id}:{client_key}"
     try:
@@ -126,13 +128,13 @@ async def do_send_gift(
             gift = await Gift.create(
                 key=gift_key,
                 sender_id=acting_user.id,
-                recipient_id=recipient.id,
+                recipient_id=recipient_id,
                 room_id=room.id,
                 kind=kind.id,
                 coins=kind.coins,
                 beans=kind.beans,
             )
-            await ledger.apply(
+            balances = await ledger.apply(
                 [
                     Move(
                         acting_user.id,
@@ -143,7 +145,7 @@ async def do_send_gift(
                         gift_id=gift.id,
                     ),
                     Move(
-                        recipient.id,
+                        recipient_id,
                         Currency.BEANS,
                         kind.beans,
                         EntryKind.GIFT_RECEIVED,
@@ -154,7 +156,6 @@ async def do_send_gift(
             )
     except IntegrityError:
         return await _replayed(gift_key, room, kind, acting_user, recipient, language)
-    balances = await _balances(acting_user.id, recipient.id)
     combo = await _next_combo(services, gift)
     payload = gift_sent_payload(gift, kind, acting_user, recipient, combo, language)
     await services.events.publish(Event(ev.GIFT_SENT, payload, scope=room_scope(room.id)))
@@ -170,8 +171,8 @@ async def do_send_gift(
             data={
                 "gift": kind.id,
                 "emoji": kind.emoji,
-                "toUserId": recipient.id,
-                "toName": recipient.display_name,
+                "toUserId": recipient_id,
+                "toName": recipient["displayName"],
             },
         )
     return payload, balances[acting_user.id]
@@ -184,13 +185,18 @@ async def _balances(*user_ids: int) -> dict[int, dict[str, int]]:
 
 
 async def _replayed(
-    gift_key: str, room: Room, kind: GiftKind, sender: User, recipient: User, language: str
+    gift_key: str,
+    room: Room,
+    kind: GiftKind,
+    sender: User,
+    recipient: dict[str, Any],
+    language: str,
 ) -> tuple[dict[str, Any], dict[str, int]]:
     """A retry of a gift already made: the same answer, nothing charged, nothing animated."""
     gift = await Gift.get_or_none(key=gift_key)
     if gift is None:  # not a key collision after all
         raise Conflict(N_("Could not send the gift. Try again."), field="key")
-    if (gift.room_id, gift.recipient_id, gift.kind) != (room.id, recipient.id, kind.id):
+    if (gift.room_id, gift.recipient_id, gift.kind) != (room.id, recipient["id"], kind.id):
         raise Conflict(
             N_("This key was used for another gift."), field="key", reason="used for another gift"
         )

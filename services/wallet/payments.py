@@ -212,6 +212,9 @@ async def do_refund(services: Services, *, acting_user: User, charge_id: str) ->
         raise Conflict(N_("This payment was refunded already."), reason="refunded")
     attempt = await _refund_count(payment)
     key = f"refund:{payment.provider.value}:{charge_id}:{attempt}"
+    # Premium as it was, to give back if Telegram refuses the refund.
+    premium_before = (await User.get(id=payment.user_id)).premium_until
+    subscription_before = await Subscription.get_or_none(user_id=payment.user_id)
     try:
         async with in_transaction():
             taken = await Payment.filter(id=payment.id, status=PaymentStatus.SUCCEEDED).update(
@@ -256,6 +259,12 @@ async def do_refund(services: Services, *, acting_user: User, charge_id: str) ->
                         )
                     ]
                 )
+            else:
+                await User.filter(id=payment.user_id).update(premium_until=premium_before)
+                if subscription_before is not None:
+                    await Subscription.filter(user_id=payment.user_id).update(
+                        until=subscription_before.until, canceled=subscription_before.canceled
+                    )
         raise
     await services.events.publish(
         Event(

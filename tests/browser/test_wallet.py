@@ -150,7 +150,7 @@ def name(account: Account) -> str:
             {
                 "title": "Кошелёк",
                 "pack": "100 монет",
-                "bonus": "500 монет + 50 в подарок",
+                "bonus": "500 монет + 50 бонусом",
                 "bought": "Покупка монет",
                 "sent": "🌹 Роза для {name}",
                 "received": "🌹 Роза от {name}",

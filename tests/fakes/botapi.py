@@ -126,6 +126,8 @@ NOT_MODIFIED = (
     "the same as a current content and reply markup of the message"
 )
 CALLBACK_DATA_MAX_BYTES = 64
+SUBSCRIPTION_PERIOD = 2592000
+"""The only ``subscription_period`` Telegram accepts (30 days)."""
 
 
 @dataclass
@@ -349,6 +351,13 @@ class FakeBotAPI:
         self._menu_buttons: dict[ChatId | None, JSONDict] = {}
         self.webhook: JSONDict = {}
         """Last ``setWebhook`` params (empty when no webhook is set)."""
+        self.star_transactions: list[JSONDict] = []
+        """What ``getStarTransactions`` returns, oldest first (see
+        :meth:`add_star_transaction`)."""
+        self.refunded_charges: set[str] = set()
+        """Charge ids ``refundStarPayment`` refunded (a second refund is refused)."""
+        self.subscription_edits: list[JSONDict] = []
+        """``editUserStarSubscription`` params, in order."""
 
         self._handlers: dict[str, Handler] = {}
         self._names: dict[str, str] = {}
@@ -375,7 +384,9 @@ class FakeBotAPI:
             "sendInvoice": self._send_invoice,
             "createInvoiceLink": self._create_invoice_link,
             "answerPreCheckoutQuery": self._true_after("pre_checkout_query_id", "ok"),
-            "refundStarPayment": self._true_after("user_id", "telegram_payment_charge_id"),
+            "refundStarPayment": self._refund_star_payment,
+            "editUserStarSubscription": self._edit_user_star_subscription,
+            "getStarTransactions": self._get_star_transactions,
             "savePreparedInlineMessage": self._save_prepared_inline_message,
         }
         for name, handler in builtin.items():
@@ -484,6 +495,36 @@ class FakeBotAPI:
     def set_chat(self, chat: JSONDict) -> None:
         """Declare a chat (``{"id", "type", "title"...}``) used in message results."""
         self._chats[_chat_key(chat["id"])] = copy.deepcopy(chat)
+
+    def add_star_transaction(
+        self,
+        charge_id: str,
+        amount: int,
+        payload: str,
+        *,
+        user_id: int = 111,
+        date: int | None = None,
+        subscription_period: int | None = None,
+        user: JSONDict | None = None,
+    ) -> JSONDict:
+        """Record an incoming Stars payment for ``getStarTransactions`` (a StarTransaction
+        whose ``source`` is the paying user), as if Telegram had charged it."""
+        source: JSONDict = {
+            "type": "user",
+            "transaction_type": "invoice_payment",
+            "user": user or self._known_user(user_id),
+            "invoice_payload": payload,
+        }
+        if subscription_period is not None:
+            source["subscription_period"] = subscription_period
+        transaction: JSONDict = {
+            "id": charge_id,
+            "amount": amount,
+            "date": int(time.time()) if date is None else date,
+            "source": source,
+        }
+        self.star_transactions.append(transaction)
+        return copy.deepcopy(transaction)
 
     # ------------------------------------------------------------------ inspection
 
@@ -765,6 +806,38 @@ class FakeBotAPI:
                 "chat": self._chat_for_user(user, chat_id, None),
                 "date": int(time.time()),
                 "successful_payment": payment,
+            }
+        }
+
+    def refunded_payment_update(
+        self,
+        payload: str,
+        total_amount: int,
+        charge_id: str,
+        currency: str = "XTR",
+        *,
+        user_id: int = 111,
+        chat_id: int | None = None,
+        provider_charge_id: str | None = None,
+        user: JSONDict | None = None,
+    ) -> JSONDict:
+        """Service message update telling the bot a payment was refunded (Bot API 7.10)."""
+        user = user or self._known_user(user_id)
+        refunded: JSONDict = {
+            "currency": currency,
+            "total_amount": total_amount,
+            "invoice_payload": payload,
+            "telegram_payment_charge_id": charge_id,
+        }
+        if provider_charge_id:
+            refunded["provider_payment_charge_id"] = provider_charge_id
+        return {
+            "message": {
+                "message_id": next(self._message_ids),
+                "from": user,
+                "chat": self._chat_for_user(user, chat_id, None),
+                "date": int(time.time()),
+                "refunded_payment": refunded,
             }
         }
 
@@ -1339,8 +1412,42 @@ class FakeBotAPI:
         return self._store_bot_message(chat, content)
 
     def _create_invoice_link(self, params: JSONDict) -> str:
-        self._invoice_fields(params)
+        currency, total = self._invoice_fields(params)
+        period = params.get("subscription_period")
+        # Telegram: Stars only, 30 days only, at most 10000 Stars a period.
+        if period is not None and (
+            currency != "XTR" or period != SUBSCRIPTION_PERIOD or total > 10000
+        ):
+            raise _bad_request("SUBSCRIPTION_PERIOD_INVALID")
         return f"https://t.me/${secrets.token_urlsafe(24)}"
+
+    def _refund_star_payment(self, params: JSONDict) -> bool:
+        self._require(params, "user_id", "telegram_payment_charge_id")
+        if not isinstance(params["user_id"], int):
+            raise _bad_request("invalid user_id specified")
+        charge_id = str(params["telegram_payment_charge_id"])
+        if charge_id in self.refunded_charges:
+            raise _bad_request("CHARGE_ALREADY_REFUNDED")
+        self.refunded_charges.add(charge_id)
+        return True
+
+    def _edit_user_star_subscription(self, params: JSONDict) -> bool:
+        self._require(params, "user_id", "telegram_payment_charge_id")
+        if not isinstance(params["user_id"], int):
+            raise _bad_request("invalid user_id specified")
+        if not isinstance(params.get("is_canceled"), bool):
+            raise _bad_request("parameter 'is_canceled' is required")
+        self.subscription_edits.append(copy.deepcopy(params))
+        return True
+
+    def _get_star_transactions(self, params: JSONDict) -> JSONDict:
+        offset = params.get("offset", 0)
+        limit = params.get("limit", 100)
+        if not isinstance(offset, int) or offset < 0:
+            raise _bad_request("invalid offset specified")
+        if not isinstance(limit, int) or not 1 <= limit <= 100:
+            raise _bad_request("invalid limit specified")
+        return {"transactions": copy.deepcopy(self.star_transactions[offset : offset + limit])}
 
     def _save_prepared_inline_message(self, params: JSONDict) -> JSONDict:
         self._require(params, "user_id")

@@ -21,6 +21,7 @@ PUBLIC_FIELDS = {
     "photoUrl",
     "telegramUsername",
     "isTelegramPremium",
+    "isPremium",
 }
 
 

@@ -13,7 +13,7 @@ import re
 from aiohttp import web
 
 from services.accounts.users import pick_language
-from services.core.errors import ValidationError
+from services.core.errors import Unauthorized, ValidationError
 from services.core.i18n import negotiate
 from services.rooms import access
 from services.wallet import catalogue, gifts, payments, wallet, yookassa
@@ -27,7 +27,12 @@ _ORDER_RE = re.compile(r"[0-9a-f]{32}")
 
 
 async def _language(request: web.Request) -> str:
-    user = await optional_requester(request)
+    """The signed-in user's language for the public catalogues; a stale token there is no
+    error (nothing is private), the browser's language answers instead."""
+    try:
+        user = await optional_requester(request)
+    except Unauthorized:
+        user = None
     if user is not None:
         return pick_language(user)
     return negotiate(request.query.get("lang"), request.headers.get("Accept-Language"))
