@@ -381,6 +381,18 @@ async def test_a_gift_animates_over_the_video_for_both_members(
         await expect(page.locator("#chat-messages .chat__system", has_text="Rose")).to_have_count(1)
     await expect(host.locator("#gift-balance")).to_have_text("You have 80 🪙")
 
+    # Tier 4 covers the whole screen, not only the video. The credit reaches the open picker.
+    await credit(server, anna.id, "coins_1000", "charge-room-2")
+    await expect(host.locator("#gift-balance")).to_have_text("You have 1,280 🪙")
+    await host.get_by_role("button", name="Fire, 1000 coins").click()
+    fire = guest.locator('#gift-layer .gift-fx[data-gift-id="fire"]')
+    await expect(fire).to_be_visible()
+    await expect(fire).to_have_class(re.compile(r"\bgift-fx--tier-4\b"))
+    box = await fire.bounding_box()
+    assert box is not None
+    assert (box["width"], box["height"]) == (390, 780), box
+    await expect(host.locator("#gift-balance")).to_have_text("You have 280 🪙")
+
 
 async def test_not_enough_coins_is_shown_in_the_picker_with_the_way_to_the_wallet(
     server: Server, http: aiohttp.ClientSession, new_page: PageFactory
