@@ -541,3 +541,49 @@ async def test_in_a_browser_with_yookassa_coins_are_paid_by_card(
     await expect(page.locator("#wallet-history > li").first).to_contain_text("Coins bought")
     assert "order=" not in page.url, page.url
     assert len(yookassa.payments) == 1
+
+
+#: The first gift:send's ack is lost (as on a timeout), after the server applied it.
+LOSE_FIRST_GIFT_ACK_JS = """() => {
+  const connection = window.vmeste.roomView.connection;
+  const request = connection.request.bind(connection);
+  window.giftKeys = [];
+  let lost = false;
+  connection.request = async (name, payload, options) => {
+    if (name === "gift:send") window.giftKeys.push(payload.key);
+    const ack = await request(name, payload, options);
+    if (name === "gift:send" && !lost) {
+      lost = true;
+      throw Object.assign(new Error("timeout"), { code: "network_error" });
+    }
+    return ack;
+  };
+}"""
+
+
+async def test_a_gift_whose_ack_is_lost_is_sent_again_with_the_same_key_and_charged_once(
+    server: Server, http: aiohttp.ClientSession, new_page: PageFactory
+) -> None:
+    anna, boris = await register(http, "anna"), await register(http, "boris")
+    room = await create_room(http, anna, title="Flaky")
+    await credit(server, anna.id, "coins_100", "charge-retry-1")
+    host = await open_room(new_page, server, anna, room["code"])
+    await open_room(new_page, server, boris, room["code"])
+    await expect(host.locator("#people-count")).to_have_text("2")
+    await host.evaluate(LOSE_FIRST_GIFT_ACK_JS)
+
+    await open_picker(host)
+    await host.get_by_role("button", name="Rose, 10 coins").click()
+    await expect(host.locator("#gift-balance")).to_have_text("You have 90 🪙")
+    keys = await host.evaluate("window.giftKeys")
+    assert len(keys) == 2, keys
+    assert keys[0] == keys[1], keys
+    await expect(host.locator("#gift-error")).to_have_text("")
+    await expect(host.locator("#gift-layer .gift-fx")).to_have_count(1)
+    # A second tap is a new gift: a new key.
+    await host.get_by_role("button", name="Rose, 10 coins").click()
+    await expect(host.locator("#gift-balance")).to_have_text("You have 80 🪙")
+    keys = await host.evaluate("window.giftKeys")
+    assert len(set(keys)) == 2, keys
+    async with http.get("/api/wallet", headers=anna.headers) as response:
+        assert (await response.json())["wallet"]["coins"] == 80
