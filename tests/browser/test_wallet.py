@@ -319,7 +319,8 @@ async def test_the_tab_bar_switches_between_rooms_and_the_wallet(
 
 
 async def open_picker(page: Page) -> None:
-    await page.get_by_role("button", name="Send a gift").click()
+    # "Gifts", not "Send a gift": the chat's own button is "Send".
+    await page.get_by_role("button", name="Gifts", exact=True).click()
     await expect(page.get_by_role("dialog", name="Send a gift")).to_be_visible()
 
 
