@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import uuid
 from decimal import Decimal
 from typing import Any
@@ -27,34 +28,80 @@ from services.wallet.credit import Item, do_credit, item_for
 log = logging.getLogger(__name__)
 
 CURRENCY = "RUB"
+_ORDER_RE = re.compile(r"[0-9a-f]{32}")
 
 
-def _configure(services: Services) -> None:
-    from yookassa import Configuration
+def _sdk(services: Services) -> Any:
+    """``yookassa.Payment`` bound to this server's settings, with a real request timeout.
+
+    Not ``Configuration.configure``: that is one global of the process, so two servers (or a
+    reconfiguration) racing in threads could send one shop's key to another's API URL. And the
+    SDK's own ``timeout`` is not one: it is the back-off between 202 retries; ``requests`` is
+    called without a timeout, so a hung connection would keep its thread forever (the
+    ``asyncio.timeout`` in :func:`_call` only stops waiting for it)."""
+    import requests
+    from requests.adapters import HTTPAdapter
+    from yookassa import Payment as YooPayment
+    from yookassa.client import ApiClient
+    from yookassa.domain.common import UserAgent
 
     settings = services.settings
     assert settings.yookassa_secret_key is not None
-    Configuration.configure(
-        settings.yookassa_shop_id,
-        settings.yookassa_secret_key.get_secret_value(),
-        api_url=settings.yookassa_api_url,
-        timeout=int(settings.yookassa_timeout * 1000),
-        max_attempts=1,
-    )
+    timeout = settings.yookassa_timeout
+
+    class Adapter(HTTPAdapter):
+        def send(self, request: Any, **kwargs: Any) -> Any:
+            kwargs["timeout"] = timeout
+            return super().send(request, **kwargs)
+
+    class Client(ApiClient):
+        def __init__(self) -> None:  # no super(): it reads the global Configuration
+            self.configuration = _SdkConfiguration()
+            self.endpoint = settings.yookassa_api_url
+            self.shop_id = settings.yookassa_shop_id
+            self.shop_password = settings.yookassa_secret_key.get_secret_value()  # type: ignore[union-attr]
+            self.auth_token = None
+            self.timeout = int(timeout * 1000)
+            self.max_attempts = 1
+            self.user_agent = UserAgent()
+
+        def get_session(self) -> Any:
+            session = requests.Session()
+            adapter = Adapter(max_retries=0)
+            session.mount("https://", adapter)
+            session.mount("http://", adapter)
+            return session
+
+    class BoundPayment(YooPayment):  # type: ignore[misc]
+        def __init__(self) -> None:
+            self.client = Client()
+
+    return BoundPayment
 
 
-async def _call(services: Services, fn: Any, *args: Any, **kwargs: Any) -> Any:
-    """Run an SDK call off the loop, bounded by YOOKASSA_TIMEOUT; failures are 503s."""
+class _SdkConfiguration:
+    """What ``ApiClient.execute`` reads from its configuration."""
+
+    verify = None
+
+
+async def _call(services: Services, method: str, *args: Any, missing_ok: bool = False) -> Any:
+    """Run ``yookassa.Payment.<method>`` off the loop, bounded by YOOKASSA_TIMEOUT; failures
+    are 503s. ``missing_ok``: None when the API has no such payment (404)."""
+    from yookassa.domain.exceptions import NotFoundError
 
     def run() -> Any:
-        _configure(services)
-        return fn(*args, **kwargs)
+        return getattr(_sdk(services), method)(*args)
 
     try:
         async with asyncio.timeout(services.settings.yookassa_timeout):
             return await asyncio.to_thread(run)
+    except NotFoundError:
+        if missing_ok:
+            return None
+        log.warning("YooKassa call failed: NotFoundError")
     except TimeoutError:
-        log.warning("YooKassa did not answer within %.0f s", services.settings.yookassa_timeout)
+        log.warning("YooKassa did not answer within %.1f s", services.settings.yookassa_timeout)
     except Exception as exc:  # noqa: BLE001 - the SDK's ApiError family and requests' errors
         log.warning("YooKassa call failed: %s", type(exc).__name__)
     raise Unavailable(N_("Card payments are not available right now. Try again later."))
@@ -73,8 +120,6 @@ async def do_create_payment(
     services: Services, *, user: User, item: Item, language: str
 ) -> dict[str, Any]:
     """An order for a coin pack and its YooKassa payment; returns where to send the buyer."""
-    from yookassa import Payment as YooPayment
-
     _require_configured(services)
     if item.product != Product.COINS:
         raise ValidationError(
@@ -106,7 +151,7 @@ async def do_create_payment(
         "description": f"Vmeste: {pack_title(pack, language)}"[:128],
         "metadata": {"order_id": order_id, "user_id": str(user.id)},
     }
-    created = await _call(services, YooPayment.create, request, order_id)
+    created = await _call(services, "create", request, order_id)
     url = created.confirmation.confirmation_url if created.confirmation else None
     await Payment.filter(id=order.id).update(charge_id=str(created.id), confirmation_url=url)
     return {"provider": "yookassa", "confirmationUrl": url, "orderId": order_id}
@@ -123,14 +168,14 @@ def _matches(order: Payment, remote: Any) -> bool:
     )
 
 
-async def do_settle(services: Services, order: Payment) -> Payment:
+async def do_settle(services: Services, order: Payment, remote: Any = None) -> Payment:
     """Look the order's payment up at YooKassa and settle it: credit a succeeded payment whose
-    amount and order match (once, through ``do_credit``), mark a canceled one."""
-    from yookassa import Payment as YooPayment
-
+    amount and order match (once, through ``do_credit``), mark a canceled one. ``remote``: the
+    payment as the API just reported it (not looked up again)."""
     if order.status != PaymentStatus.PENDING or order.charge_id is None:
         return order
-    remote = await _call(services, YooPayment.find_one, order.charge_id)
+    if remote is None or remote.id != order.charge_id:
+        remote = await _call(services, "find_one", order.charge_id)
     if remote.status == "succeeded" and remote.paid and _matches(order, remote):
         await do_credit(
             services,
@@ -174,10 +219,43 @@ async def do_handle_webhook(services: Services, body: Any, *, client_ip: str | N
     if not isinstance(payment_id, str) or not 1 <= len(payment_id) <= 128:
         raise ValidationError(field="object.id", reason="a payment id")
     order = await Payment.get_or_none(charge_id=payment_id, provider=Provider.YOOKASSA)
+    remote = None
+    if order is None:
+        order, remote = await _claim(services, body, payment_id)
     if order is None:
         log.warning("YooKassa webhook for an unknown payment %s", payment_id)
         return
-    await do_settle(services, order)
+    await do_settle(services, order, remote)
+
+
+async def _claim(services: Services, body: dict[str, Any], payment_id: str) -> tuple[Any, Any]:
+    """The order a payment we never learned the id of belongs to (its create timed out, but
+    YooKassa made it): the body's ``metadata.order_id`` names a candidate, and only the API's
+    own metadata for that payment confirms it. (order, the API's payment) or (None, None)."""
+    metadata = body["object"].get("metadata")
+    order_id = metadata.get("order_id") if isinstance(metadata, dict) else None
+    if not isinstance(order_id, str) or not _ORDER_RE.fullmatch(order_id):
+        return None, None
+    order = await Payment.get_or_none(
+        order_id=order_id,
+        provider=Provider.YOOKASSA,
+        status=PaymentStatus.PENDING,
+        charge_id=None,
+    )
+    if order is None:
+        return None, None
+    remote = await _call(services, "find_one", payment_id, missing_ok=True)
+    if remote is None or (remote.metadata or {}).get("order_id") != order.order_id:
+        log.warning("YooKassa payment %s does not belong to order %s", payment_id, order_id)
+        return None, None
+    await Payment.filter(id=order.id, status=PaymentStatus.PENDING, charge_id=None).update(
+        charge_id=payment_id
+    )
+    order = await Payment.get(id=order.id)
+    if order.charge_id != payment_id:
+        return None, None  # another payment claimed it first
+    log.info("YooKassa payment %s found for order %s by its metadata", payment_id, order_id)
+    return order, remote
 
 
 def order_payload(order: Payment) -> dict[str, Any]:
@@ -202,5 +280,8 @@ async def get_order(services: Services, *, user: User, order_id: str) -> dict[st
         and order.status == PaymentStatus.PENDING
         and services.settings.yookassa_enabled
     ):
-        order = await do_settle(services, order)
+        try:
+            order = await do_settle(services, order)
+        except Unavailable:
+            pass  # the webhook or the next check settles it; the buyer sees it pending
     return order_payload(order)
