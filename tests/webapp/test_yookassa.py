@@ -11,6 +11,7 @@ others pin ``database_url`` to SQLite.
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import logging
 import time
@@ -363,7 +364,6 @@ async def test_webhook_from_an_untrusted_address_is_refused(
 # --- not configured -----------------------------------------------------------------------------
 
 
-@sqlite_only
 async def test_not_configured_offers_stars_only(
     make_server: ServerFactory, fake_yookassa: FakeYooKassa
 ) -> None:
@@ -390,7 +390,6 @@ async def test_not_configured_offers_stars_only(
     assert fake_yookassa.calls == []
 
 
-@sqlite_only
 async def test_shop_id_without_secret_is_not_configured(make_server: ServerFactory) -> None:
     server = await make_server(yookassa_shop_id="123456")
     async with aiohttp.ClientSession(base_url=server.url) as http:
@@ -457,6 +456,24 @@ async def test_a_payment_made_after_the_timeout_is_credited_by_its_webhook(
         assert status == 200, body
         assert await coins(server, anna) == 0
         assert await coins(server, boris) == PACK_COINS
+        # A succeeded payment of the shop that is not this order's, claiming it in the body.
+        stranger = fake_yookassa.add_payment(metadata={"order_id": "f" * 32})
+        forged = fake_yookassa.notification(stranger["id"], metadata={"order_id": order_id})
+        status, body = await post_webhook(http, forged)
+        assert status == 200, body
+        # A payment id YooKassa does not know, claiming it: 200 (nothing to retry), nothing.
+        forged = fake_yookassa.notification(
+            "2419a771-000f-5000-9000-1edaf29243f2",
+            status="succeeded",
+            paid=True,
+            amount={"value": "99.00", "currency": "RUB"},
+            metadata={"order_id": order_id},
+        )
+        status, body = await post_webhook(http, forged)
+        assert status == 200, body
+        assert await coins(server, anna) == 0
+        row = await order_row(server, order_id)
+        assert row.status == PaymentStatus.PENDING and row.charge_id is None
 
         status, body = await post_webhook(http, fake_yookassa.notification(payment["id"]))
         assert status == 200, body
@@ -572,7 +589,13 @@ async def test_wrong_credentials_are_a_503_without_the_key(
     assert wrong not in caplog.text
 
 
-# --- the fake itself, through the real SDK ------------------------------------------------------
+# --- the fake itself ------------------------------------------------------------------------------
+
+
+def basic(login: str, password: str) -> dict[str, str]:
+    token = base64.b64encode(f"{login}:{password}".encode()).decode()
+    return {"Authorization": f"Basic {token}"}
+
 
 
 async def test_fake_honours_idempotence_and_auth_like_yookassa(fake_yookassa: FakeYooKassa) -> None:
@@ -582,26 +605,26 @@ async def test_fake_honours_idempotence_and_auth_like_yookassa(fake_yookassa: Fa
         "confirmation": {"type": "redirect", "return_url": "https://vmeste.test/app/wallet"},
         "metadata": {"order_id": "a" * 32},
     }
-    auth = aiohttp.BasicAuth(fake_yookassa.shop_id, fake_yookassa.secret_key)
+    auth = basic(fake_yookassa.shop_id, fake_yookassa.secret_key)
     async with aiohttp.ClientSession() as http:
         url = fake_yookassa.url + "/payments"
-        async with http.post(url, json=request, auth=auth, headers={"Idempotence-Key": "k1"}) as r:
+        async with http.post(url, json=request, headers={**auth, "Idempotence-Key": "k1"}) as r:
             first = await r.json()
             assert r.status == 200, first
-        async with http.post(url, json=request, auth=auth, headers={"Idempotence-Key": "k1"}) as r:
+        async with http.post(url, json=request, headers={**auth, "Idempotence-Key": "k1"}) as r:
             again = await r.json()
             assert r.status == 200, again
         assert again["id"] == first["id"]
         assert len(fake_yookassa.payments_created) == 1
         other = {**request, "amount": {"value": "1.00", "currency": "RUB"}}
-        async with http.post(url, json=other, auth=auth, headers={"Idempotence-Key": "k1"}) as r:
+        async with http.post(url, json=other, headers={**auth, "Idempotence-Key": "k1"}) as r:
             error = await r.json()
             assert r.status == 400 and error["type"] == "error", error
             assert error["code"] == "invalid_request"
-        async with http.post(url, json=request, auth=auth) as r:
+        async with http.post(url, json=request, headers=auth) as r:
             assert r.status == 400 and (await r.json())["parameter"] == "Idempotence-Key"
-        bad = aiohttp.BasicAuth(fake_yookassa.shop_id, "wrong")
-        async with http.post(url, json=request, auth=bad, headers={"Idempotence-Key": "k2"}) as r:
+        bad = basic(fake_yookassa.shop_id, "wrong")
+        async with http.post(url, json=request, headers={**bad, "Idempotence-Key": "k2"}) as r:
             error = await r.json()
             assert r.status == 401 and error["code"] == "invalid_credentials", error
         for broken in (
@@ -611,12 +634,12 @@ async def test_fake_honours_idempotence_and_auth_like_yookassa(fake_yookassa: Fa
             {**request, "capture": "yes"},
         ):
             async with http.post(
-                url, json=broken, auth=auth, headers={"Idempotence-Key": json.dumps(broken)[:60]}
+                url, json=broken, headers={**auth, "Idempotence-Key": json.dumps(broken)[:60]}
             ) as r:
                 assert r.status == 400, await r.text()
-        async with http.get(f"{url}/{first['id']}", auth=auth) as r:
+        async with http.get(f"{url}/{first['id']}", headers=auth) as r:
             assert (await r.json())["status"] == "pending"
-        async with http.get(f"{url}/nope", auth=auth) as r:
+        async with http.get(f"{url}/nope", headers=auth) as r:
             assert r.status == 404 and (await r.json())["code"] == "not_found"
     assert len(fake_yookassa.payments_created) == 1
 
