@@ -10,16 +10,27 @@ succeeded with our amount and our order (:func:`do_settle`).
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import functools
 import logging
 import re
 import uuid
 from decimal import Decimal
-from typing import Any
+from typing import Any, ClassVar
 
+# Imported here, not at the first payment: importing the SDK takes a while (>1 s on a busy
+# machine), and inside a request handler it blocked the event loop for every client.
+import requests
+from requests.adapters import HTTPAdapter
 from tortoise.transactions import in_transaction
+from yookassa import Payment as YooPayment
+from yookassa.client import ApiClient
+from yookassa.domain.common import SecurityHelper, UserAgent
+from yookassa.domain.exceptions import NotFoundError
 
 from models.users import User
 from models.wallet import Payment, PaymentStatus, Product, Provider
+from services.core.config import Settings
 from services.core.context import Services
 from services.core.errors import N_, Forbidden, NotFound, Unavailable, ValidationError
 from services.wallet.catalogue import get_pack, pack_title, rub
@@ -31,52 +42,42 @@ CURRENCY = "RUB"
 _ORDER_RE = re.compile(r"[0-9a-f]{32}")
 
 
-def _sdk(services: Services) -> Any:
-    """``yookassa.Payment`` bound to this server's settings, with a real request timeout.
+class _Client(ApiClient):  # type: ignore[misc]
+    """The SDK's client for one server's settings, not the process-wide ``Configuration``:
+    that is one global, so two servers (or a reconfiguration) racing in threads could send one
+    shop's key to another's API URL. And every request gets a real timeout: the SDK's own
+    ``timeout`` is only the back-off between 202 retries and ``requests`` is called without
+    one, so a hung connection kept its thread for ever (``asyncio.timeout`` in :func:`_call`
+    only stops waiting for it)."""
 
-    Not ``Configuration.configure``: that is one global of the process, so two servers (or a
-    reconfiguration) racing in threads could send one shop's key to another's API URL. And the
-    SDK's own ``timeout`` is not one: it is the back-off between 202 retries; ``requests`` is
-    called without a timeout, so a hung connection would keep its thread forever (the
-    ``asyncio.timeout`` in :func:`_call` only stops waiting for it)."""
-    import requests
-    from requests.adapters import HTTPAdapter
-    from yookassa import Payment as YooPayment
-    from yookassa.client import ApiClient
-    from yookassa.domain.common import UserAgent
+    def __init__(self, settings: Settings) -> None:  # no super(): it reads the global
+        assert settings.yookassa_secret_key is not None
+        self.configuration = _SdkConfiguration()
+        self.endpoint = settings.yookassa_api_url
+        self.shop_id = settings.yookassa_shop_id
+        self.shop_password = settings.yookassa_secret_key.get_secret_value()
+        self.auth_token = None
+        self.timeout = int(settings.yookassa_timeout * 1000)
+        self.max_attempts = 1
+        self.user_agent = _user_agent()
+        self._request_timeout = settings.yookassa_timeout
 
-    settings = services.settings
-    assert settings.yookassa_secret_key is not None
-    timeout = settings.yookassa_timeout
+    def get_session(self) -> requests.Session:
+        session = requests.Session()
+        adapter = _TimeoutAdapter(self._request_timeout)
+        session.mount("https://", adapter)
+        session.mount("http://", adapter)
+        return session
 
-    class Adapter(HTTPAdapter):
-        def send(self, request: Any, **kwargs: Any) -> Any:
-            kwargs["timeout"] = timeout
-            return super().send(request, **kwargs)
 
-    class Client(ApiClient):
-        def __init__(self) -> None:  # no super(): it reads the global Configuration
-            self.configuration = _SdkConfiguration()
-            self.endpoint = settings.yookassa_api_url
-            self.shop_id = settings.yookassa_shop_id
-            self.shop_password = settings.yookassa_secret_key.get_secret_value()  # type: ignore[union-attr]
-            self.auth_token = None
-            self.timeout = int(timeout * 1000)
-            self.max_attempts = 1
-            self.user_agent = UserAgent()
+class _TimeoutAdapter(HTTPAdapter):
+    def __init__(self, timeout: float) -> None:
+        super().__init__(max_retries=0)
+        self._timeout = timeout
 
-        def get_session(self) -> Any:
-            session = requests.Session()
-            adapter = Adapter(max_retries=0)
-            session.mount("https://", adapter)
-            session.mount("http://", adapter)
-            return session
-
-    class BoundPayment(YooPayment):  # type: ignore[misc]
-        def __init__(self) -> None:
-            self.client = Client()
-
-    return BoundPayment
+    def send(self, request: Any, **kwargs: Any) -> Any:
+        kwargs["timeout"] = self._timeout
+        return super().send(request, **kwargs)
 
 
 class _SdkConfiguration:
@@ -85,10 +86,27 @@ class _SdkConfiguration:
     verify = None
 
 
+@functools.cache
+def _user_agent() -> UserAgent:
+    """The SDK's ``YM-User-Agent`` (it inspects the OS: once, not per request)."""
+    return UserAgent()
+
+
+class _BoundPayment(YooPayment):  # type: ignore[misc]
+    settings: ClassVar[Settings]
+
+    def __init__(self) -> None:
+        self.client = _Client(self.settings)
+
+
+def _sdk(services: Services) -> type[YooPayment]:
+    """``yookassa.Payment`` whose calls use this server's settings (:class:`_Client`)."""
+    return type("BoundPayment", (_BoundPayment,), {"settings": services.settings})
+
+
 async def _call(services: Services, method: str, *args: Any, missing_ok: bool = False) -> Any:
     """Run ``yookassa.Payment.<method>`` off the loop, bounded by YOOKASSA_TIMEOUT; failures
     are 503s. ``missing_ok``: None when the API has no such payment (404)."""
-    from yookassa.domain.exceptions import NotFoundError
 
     def run() -> Any:
         return getattr(_sdk(services), method)(*args)
@@ -198,8 +216,6 @@ async def do_settle(services: Services, order: Payment, remote: Any = None) -> P
 
 
 def _ip_trusted(ip: str | None) -> bool:
-    from yookassa.domain.common import SecurityHelper
-
     try:
         return ip is not None and SecurityHelper().is_ip_trusted(ip)
     except Exception:  # noqa: BLE001 - not an address at all (netaddr's own errors)
@@ -280,8 +296,7 @@ async def get_order(services: Services, *, user: User, order_id: str) -> dict[st
         and order.status == PaymentStatus.PENDING
         and services.settings.yookassa_enabled
     ):
-        try:
+        # YooKassa down: the webhook or the next check settles it; the buyer sees it pending.
+        with contextlib.suppress(Unavailable):
             order = await do_settle(services, order)
-        except Unavailable:
-            pass  # the webhook or the next check settles it; the buyer sees it pending
     return order_payload(order)

@@ -34,7 +34,8 @@ What it simulates like YooKassa:
 
 What the test controls: :meth:`succeed`, :meth:`cancel`, :meth:`wait_for_capture` and
 :meth:`tamper` (change what the API reports, e.g. another amount or order), :attr:`delay`
-(answer slowly: the timeout tests), :attr:`fail_status` (answer every call with this error,
+(answer slowly: the timeout tests; :attr:`abandoned` lists the requests whose client hung
+up meanwhile), :attr:`fail_status` (answer every call with this error,
 e.g. 500), and :attr:`calls` (every request: method, path, headers, JSON body).
 
 Not simulated: captures and cancels through the API (``/capture``, ``/cancel``), refunds,
@@ -97,6 +98,8 @@ class FakeYooKassa:
         self._keys: dict[str, tuple[str, str]] = {}
         #: Every request that reached the fake.
         self.calls: list[Call] = []
+        #: Requests whose client hung up before the (delayed) answer.
+        self.abandoned: list[Call] = []
         #: Seconds to wait before answering (each request).
         self.delay: float = 0.0
         #: Answer every request with this HTTP status (an ``internal_server_error`` body).
@@ -228,20 +231,14 @@ class FakeYooKassa:
             self.cancel(payment_id)
         return payment
 
-    def notification(
-        self, payment_id: str, event: str | None = None, **overrides: Any
-    ) -> JSON:
+    def notification(self, payment_id: str, event: str | None = None, **overrides: Any) -> JSON:
         """The body YooKassa would POST to the webhook for this payment now (``event``
         defaults to the payment's status); ``overrides`` replace fields of its ``object``
         (a forged notification)."""
         payment = copy.deepcopy(self.payments.get(payment_id, {"id": payment_id}))
         payment.update(copy.deepcopy(overrides))
         status = payment.get("status", "succeeded")
-        if event is None:
-            event = "payment.waiting_for_capture" if status == "waiting_for_capture" else (
-                f"payment.{status}"
-            )
-        return {"type": "notification", "event": event, "object": payment}
+        return {"type": "notification", "event": event or f"payment.{status}", "object": payment}
 
     def api_calls(self, method: str | None = None, path: str | None = None) -> list[Call]:
         return [
@@ -264,6 +261,8 @@ class FakeYooKassa:
         response = self._answer(request, body)
         if self.delay:
             await asyncio.sleep(self.delay)
+            if request.transport is None or request.transport.is_closing():
+                self.abandoned.append(self.calls[-1])
         return response
 
     def _answer(self, request: web.Request, body: Any) -> web.Response:
@@ -397,7 +396,9 @@ def _validate(body: Any) -> tuple[str, str] | None:
     return None
 
 
-def _error(status: int, code: str, description: str, *, parameter: str | None = None) -> web.Response:
+def _error(
+    status: int, code: str, description: str, *, parameter: str | None = None
+) -> web.Response:
     body: JSON = {
         "type": "error",
         "id": str(uuid.uuid4()),

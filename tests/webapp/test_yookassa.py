@@ -111,7 +111,9 @@ async def test_create_intent_makes_one_payment_at_yookassa(
         row = await order_row(yookassa_server, order_id)
         assert row.status == PaymentStatus.PENDING
         assert row.charge_id == payment["id"]
-        assert row.amount == 9900 and row.currency == "RUB" and row.coins == PACK_COINS
+        assert row.amount == 9900
+        assert row.currency == "RUB"
+        assert row.coins == PACK_COINS
         assert await coins(yookassa_server, anna) == 0
 
         # The order, as its buyer sees it before paying: pending (the API was asked).
@@ -131,10 +133,12 @@ async def test_create_intent_makes_one_payment_at_yookassa(
 
 @sqlite_only
 async def test_packs_show_roubles_when_configured(yookassa_server: Server) -> None:
-    async with aiohttp.ClientSession(base_url=yookassa_server.url) as http:
-        async with http.get("/api/payments/packs") as response:
-            body = await response.json()
-            assert response.status == 200, body
+    async with (
+        aiohttp.ClientSession(base_url=yookassa_server.url) as http,
+        http.get("/api/payments/packs") as response,
+    ):
+        body = await response.json()
+        assert response.status == 200, body
     assert body["providers"] == ["stars", "yookassa"]
     assert {p["id"]: p["rub"] for p in body["packs"]}[PACK] == "99.00"
 
@@ -316,7 +320,8 @@ async def test_order_check_credits_a_paid_order_without_webhook(
         # for a settled order.
         gets = len(fake_yookassa.api_calls("GET"))
         status, seen = await get_order(http, anna, order_id)
-        assert status == 200 and seen["order"]["status"] == "succeeded", seen
+        assert status == 200, seen
+        assert seen["order"]["status"] == "succeeded"
         assert len(fake_yookassa.api_calls("GET")) == gets
         status, body = await post_webhook(http, fake_yookassa.notification(payment_id))
         assert status == 200, body
@@ -374,7 +379,8 @@ async def test_not_configured_offers_stars_only(
             packs = await response.json()
             assert response.status == 200, packs
         assert packs["providers"] == ["stars"]
-        assert packs["packs"] and all(p["rub"] is None for p in packs["packs"])
+        assert packs["packs"]
+        assert all(p["rub"] is None for p in packs["packs"])
 
         async with http.post(
             "/api/payments/create-intent",
@@ -392,9 +398,11 @@ async def test_not_configured_offers_stars_only(
 
 async def test_shop_id_without_secret_is_not_configured(make_server: ServerFactory) -> None:
     server = await make_server(yookassa_shop_id="123456")
-    async with aiohttp.ClientSession(base_url=server.url) as http:
-        async with http.get("/api/payments/packs") as response:
-            assert (await response.json())["providers"] == ["stars"]
+    async with (
+        aiohttp.ClientSession(base_url=server.url) as http,
+        http.get("/api/payments/packs") as response,
+    ):
+        assert (await response.json())["providers"] == ["stars"]
 
 
 # --- YooKassa down, slow or refusing ------------------------------------------------------------
@@ -423,6 +431,9 @@ async def test_slow_yookassa_is_a_503_within_the_timeout(
         assert orders[0].charge_id is None
         assert await coins(server, anna) == 0
         assert len(fake_yookassa.api_calls("POST", "/v3/payments")) == 1
+        # The SDK's request was given up too (a real timeout, not a thread blocked for ever).
+        await asyncio.sleep(fake_yookassa.delay + 0.3)
+        assert len(fake_yookassa.abandoned) == 1
 
 
 @sqlite_only
@@ -473,7 +484,8 @@ async def test_a_payment_made_after_the_timeout_is_credited_by_its_webhook(
         assert status == 200, body
         assert await coins(server, anna) == 0
         row = await order_row(server, order_id)
-        assert row.status == PaymentStatus.PENDING and row.charge_id is None
+        assert row.status == PaymentStatus.PENDING
+        assert row.charge_id is None
 
         status, body = await post_webhook(http, fake_yookassa.notification(payment["id"]))
         assert status == 200, body
@@ -485,6 +497,37 @@ async def test_a_payment_made_after_the_timeout_is_credited_by_its_webhook(
         assert status == 200, body
         assert await coins(server, anna) == PACK_COINS
     await books_balance(server)
+
+
+@sqlite_only
+async def test_two_shops_in_one_process_keep_their_own_credentials(
+    make_yookassa_server: ServerFactory, fake_yookassa: FakeYooKassa, tmp_path: Any
+) -> None:
+    """The SDK's Configuration is one global of the process: servers configured differently
+    and paying at the same time must each reach their own API with their own key."""
+    async with FakeYooKassa(shop_id="654321") as other_fake:
+        first = await make_yookassa_server()
+        second = await make_yookassa_server(
+            database_url=f"sqlite://{tmp_path}/second.sqlite3",
+            yookassa_shop_id=other_fake.shop_id,
+            yookassa_secret_key=other_fake.secret_key,
+            yookassa_api_url=other_fake.url,
+        )
+        async with (
+            aiohttp.ClientSession(base_url=first.url) as one,
+            aiohttp.ClientSession(base_url=second.url) as two,
+        ):
+            anna = await register(one, "anna")
+            boris = await register(two, "boris")
+            answers = await asyncio.gather(
+                *(create_intent(one, anna) for _ in range(8)),
+                *(create_intent(two, boris) for _ in range(8)),
+            )
+        assert [a[0] for a in answers] == [200] * 16, answers
+        assert len(fake_yookassa.payments_created) == 8
+        assert len(other_fake.payments_created) == 8
+        assert {p["metadata"]["user_id"] for p in fake_yookassa.payments_created} == {str(anna.id)}
+        assert {p["metadata"]["user_id"] for p in other_fake.payments_created} == {str(boris.id)}
 
 
 @sqlite_only
@@ -597,7 +640,6 @@ def basic(login: str, password: str) -> dict[str, str]:
     return {"Authorization": f"Basic {token}"}
 
 
-
 async def test_fake_honours_idempotence_and_auth_like_yookassa(fake_yookassa: FakeYooKassa) -> None:
     request = {
         "amount": {"value": "99.00", "currency": "RUB"},
@@ -619,14 +661,17 @@ async def test_fake_honours_idempotence_and_auth_like_yookassa(fake_yookassa: Fa
         other = {**request, "amount": {"value": "1.00", "currency": "RUB"}}
         async with http.post(url, json=other, headers={**auth, "Idempotence-Key": "k1"}) as r:
             error = await r.json()
-            assert r.status == 400 and error["type"] == "error", error
+            assert r.status == 400, error
+            assert error["type"] == "error"
             assert error["code"] == "invalid_request"
         async with http.post(url, json=request, headers=auth) as r:
-            assert r.status == 400 and (await r.json())["parameter"] == "Idempotence-Key"
+            assert r.status == 400
+            assert (await r.json())["parameter"] == "Idempotence-Key"
         bad = basic(fake_yookassa.shop_id, "wrong")
         async with http.post(url, json=request, headers={**bad, "Idempotence-Key": "k2"}) as r:
             error = await r.json()
-            assert r.status == 401 and error["code"] == "invalid_credentials", error
+            assert r.status == 401, error
+            assert error["code"] == "invalid_credentials"
         for broken in (
             {**request, "amount": {"value": "99", "currency": "EUR"}},
             {**request, "amount": {"value": 99, "currency": "RUB"}},
@@ -640,7 +685,8 @@ async def test_fake_honours_idempotence_and_auth_like_yookassa(fake_yookassa: Fa
         async with http.get(f"{url}/{first['id']}", headers=auth) as r:
             assert (await r.json())["status"] == "pending"
         async with http.get(f"{url}/nope", headers=auth) as r:
-            assert r.status == 404 and (await r.json())["code"] == "not_found"
+            assert r.status == 404
+            assert (await r.json())["code"] == "not_found"
     assert len(fake_yookassa.payments_created) == 1
 
     # The real SDK parses its answers.
@@ -648,5 +694,6 @@ async def test_fake_honours_idempotence_and_auth_like_yookassa(fake_yookassa: Fa
 
     fake_yookassa.succeed(first["id"])
     parsed = PaymentResponse(fake_yookassa.payments[first["id"]])
-    assert parsed.status == "succeeded" and parsed.paid is True
+    assert parsed.status == "succeeded"
+    assert parsed.paid is True
     assert str(parsed.amount.value) == "99.00"
