@@ -19,6 +19,7 @@ from typing import Any
 
 import aiohttp
 import pytest
+from yookassa import Configuration
 
 from composition import Server
 from models.wallet import Payment, PaymentStatus
@@ -501,10 +502,15 @@ async def test_a_payment_made_after_the_timeout_is_credited_by_its_webhook(
 
 @sqlite_only
 async def test_two_shops_in_one_process_keep_their_own_credentials(
-    make_yookassa_server: ServerFactory, fake_yookassa: FakeYooKassa, tmp_path: Any
+    make_yookassa_server: ServerFactory,
+    fake_yookassa: FakeYooKassa,
+    tmp_path: Any,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """The SDK's Configuration is one global of the process: servers configured differently
     and paying at the same time must each reach their own API with their own key."""
+    monkeypatch.setattr(Configuration, "account_id", None)
+    monkeypatch.setattr(Configuration, "secret_key", None)
     async with FakeYooKassa(shop_id="654321") as other_fake:
         first = await make_yookassa_server()
         second = await make_yookassa_server(
@@ -528,6 +534,9 @@ async def test_two_shops_in_one_process_keep_their_own_credentials(
         assert len(other_fake.payments_created) == 8
         assert {p["metadata"]["user_id"] for p in fake_yookassa.payments_created} == {str(anna.id)}
         assert {p["metadata"]["user_id"] for p in other_fake.payments_created} == {str(boris.id)}
+    # Neither shop's key was left in the SDK's process-wide Configuration.
+    assert Configuration.secret_key is None
+    assert Configuration.account_id is None
 
 
 @sqlite_only
