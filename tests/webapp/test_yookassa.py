@@ -367,6 +367,32 @@ async def test_webhook_from_an_untrusted_address_is_refused(
         assert (await order_row(server, order_id)).status == PaymentStatus.PENDING
 
 
+@sqlite_only
+async def test_webhook_from_yookassa_behind_a_trusted_proxy_is_taken(
+    make_yookassa_server: ServerFactory, fake_yookassa: FakeYooKassa
+) -> None:
+    server = await make_yookassa_server(yookassa_check_ip=True, trusted_proxies="127.0.0.1")
+    async with aiohttp.ClientSession(base_url=server.url) as http:
+        anna = await register(http, "anna")
+        _, payment_id = await buy(http, anna, fake_yookassa)
+        fake_yookassa.succeed(payment_id)
+        notification = fake_yookassa.notification(payment_id)
+        async with http.post(
+            "/api/payments/yookassa/webhook",
+            json=notification,
+            headers={"X-Forwarded-For": "203.0.113.7"},
+        ) as response:
+            await assert_json_error(response, 403, "forbidden")
+        assert await coins(server, anna) == 0
+        async with http.post(
+            "/api/payments/yookassa/webhook",
+            json=notification,
+            headers={"X-Forwarded-For": "185.71.76.1"},
+        ) as response:
+            assert response.status == 200, await response.text()
+        assert await coins(server, anna) == PACK_COINS
+
+
 # --- not configured -----------------------------------------------------------------------------
 
 
