@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import ipaddress
 import logging
 import re
 import uuid
@@ -216,9 +217,19 @@ async def do_settle(services: Services, order: Payment, remote: Any = None) -> P
 
 
 def _ip_trusted(ip: str | None) -> bool:
+    """One of YooKassa's published addresses (an IPv4 one seen as ``::ffff:a.b.c.d`` on a
+    dual-stack socket too)."""
+    if ip is None:
+        return False
     try:
-        return ip is not None and SecurityHelper().is_ip_trusted(ip)
-    except Exception:  # noqa: BLE001 - not an address at all (netaddr's own errors)
+        address = ipaddress.ip_address(ip)
+    except ValueError:
+        return False
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    try:
+        return bool(SecurityHelper().is_ip_trusted(str(address)))
+    except Exception:  # noqa: BLE001 - netaddr's own errors
         return False
 
 

@@ -391,6 +391,15 @@ async def test_webhook_from_yookassa_behind_a_trusted_proxy_is_taken(
         ) as response:
             assert response.status == 200, await response.text()
         assert await coins(server, anna) == PACK_COINS
+        # The same address as a dual-stack socket reports it; and IPv6 from YooKassa's range.
+        for address in ("::ffff:185.71.76.1", "2a02:5180:0:1509::1"):
+            async with http.post(
+                "/api/payments/yookassa/webhook",
+                json=notification,
+                headers={"X-Forwarded-For": address},
+            ) as response:
+                assert response.status == 200, await response.text()
+        assert await coins(server, anna) == PACK_COINS
 
 
 # --- not configured -----------------------------------------------------------------------------
