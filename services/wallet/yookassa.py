@@ -1,10 +1,14 @@
 """Coin packs for roubles through YooKassa, for the web version outside Telegram.
 
 The SDK is synchronous (``requests``, no timeout of its own): every call runs in a thread under
-``YOOKASSA_TIMEOUT``. A payment is created with the order id as its idempotency key (a retried
-create is the same payment) and in its metadata. Webhooks are unsigned: the body only says
-which payment to look at; the payment is fetched again from the API and credited only when it
-succeeded with our amount and our order (:func:`do_settle`).
+``YOOKASSA_TIMEOUT``, through a client bound to this server's settings with a real request
+timeout (:class:`_Client`; not the SDK's process-wide ``Configuration``). A payment is created
+with the order id as its idempotency key (a retried create is the same payment) and in its
+metadata. Webhooks are unsigned: the body only says which payment to look at; the payment is
+fetched again from the API and credited only when it succeeded with our amount and our order
+(:func:`do_settle`). A payment whose create timed out on our side is still found by its webhook:
+the body's ``metadata.order_id`` names the order, the API's metadata must confirm it
+(:func:`_claim`).
 """
 
 from __future__ import annotations
@@ -242,7 +246,8 @@ async def do_handle_webhook(services: Services, body: Any, *, client_ip: str | N
     if services.settings.yookassa_check_ip and not _ip_trusted(client_ip):
         log.warning("YooKassa webhook from an untrusted address %s refused", client_ip)
         raise Forbidden()
-    payment_id = body.get("object", {}).get("id") if isinstance(body, dict) else None
+    obj = body.get("object") if isinstance(body, dict) else None
+    payment_id = obj.get("id") if isinstance(obj, dict) else None
     if not isinstance(payment_id, str) or not 1 <= len(payment_id) <= 128:
         raise ValidationError(field="object.id", reason="a payment id")
     order = await Payment.get_or_none(charge_id=payment_id, provider=Provider.YOOKASSA)

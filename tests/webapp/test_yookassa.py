@@ -261,8 +261,16 @@ async def test_forged_webhooks_credit_nothing(
         # Not a notification at all.
         async with http.post("/api/payments/yookassa/webhook", data=b"not json") as response:
             await assert_json_error(response, 400, "validation_error")
-        status, body = await post_webhook(http, {"event": "payment.succeeded", "object": {}})
-        assert status == 400, body
+        for broken in (
+            {"event": "payment.succeeded", "object": {}},
+            {"event": "payment.succeeded", "object": "2419a771-000f-5000-9000-1edaf29243f2"},
+            {"event": "payment.succeeded", "object": {"id": 12345}},
+            [],
+            "payment.succeeded",
+        ):
+            status, body = await post_webhook(http, broken)
+            assert status == 400, (broken, body)
+            assert body["error"]["code"] == "validation_error"
     await books_balance(yookassa_server)
 
 
