@@ -33,10 +33,12 @@ What it simulates like YooKassa:
   ``cancellation_details``; unknown id → 404 ``not_found``.
 
 What the test controls: :meth:`succeed`, :meth:`cancel`, :meth:`wait_for_capture` and
-:meth:`tamper` (change what the API reports, e.g. another amount or order), :attr:`delay`
-(answer slowly: the timeout tests; :attr:`abandoned` lists the requests whose client hung
-up meanwhile), :attr:`fail_status` (answer every call with this error,
-e.g. 500), and :attr:`calls` (every request: method, path, headers, JSON body).
+:meth:`tamper` (change what the API reports, e.g. another amount or order), :meth:`add_payment`
+(a payment of the shop made without us), :attr:`delay` (the request is carried out at once,
+the answer comes late, as when a real call times out after YooKassa made the payment;
+:attr:`abandoned` lists the requests whose client hung up meanwhile), :attr:`fail_status`
+(answer every call with this error, e.g. 500), and :attr:`calls` (every request: method,
+path, headers, JSON body); :meth:`notification` builds the webhook body YooKassa would send.
 
 Not simulated: captures and cancels through the API (``/capture``, ``/cancel``), refunds,
 receipts, listing payments, OAuth tokens, payment methods other than a redirect, the 202
