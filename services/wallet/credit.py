@@ -147,7 +147,7 @@ async def do_credit(
                 payment = await Payment.get(id=order.id)
             else:
                 payment = await Payment.create(
-                    order_id=f"{provider.value}-{uuid.uuid4().hex}",
+                    order_id=uuid.uuid4().hex,
                     user_id=user_id,
                     provider=provider,
                     product=item.product,

@@ -14,9 +14,9 @@ changes the balance, under a unique key.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from tortoise import connections
@@ -24,6 +24,7 @@ from tortoise.exceptions import IntegrityError
 from tortoise.functions import Sum
 
 from models.wallet import Currency, EntryKind, LedgerEntry, Wallet
+from services.core.db import for_client
 from services.core.errors import N_, InsufficientFunds, ValidationError
 
 #: No single movement is larger than this (a misplaced digit is refused, not credited).
@@ -57,13 +58,10 @@ def check_amount(amount: Any, *, field: str = "amount") -> int:
     return amount
 
 
-def _sql(client: Any, sql: str) -> str:
-    """``$1, $2…`` (asyncpg) as ``?`` for SQLite; each placeholder appears once, in order."""
-    return sql if client.capabilities.dialect == "postgres" else _PLACEHOLDER.sub("?", sql)
-
-
-_PLACEHOLDER = re.compile(r"\$\d+")
 _COLUMNS = {Currency.COINS: "coins", Currency.BEANS: "beans"}
+_ENTRY_COLUMNS = (
+    "key, user_id, currency, amount, kind, payment_id, gift_id, withdrawal_id, created_at"
+)
 
 
 async def _change(move: Move) -> dict[str, int]:
@@ -74,7 +72,7 @@ async def _change(move: Move) -> dict[str, int]:
     column = _COLUMNS[move.currency]
     if move.amount < 0:
         rows = await client.execute_query_dict(
-            _sql(
+            for_client(
                 client,
                 f"UPDATE wallets SET {column} = {column} + $1 "
                 f"WHERE user_id = $2 AND {column} >= $3 RETURNING coins, beans",
@@ -86,7 +84,7 @@ async def _change(move: Move) -> dict[str, int]:
                 raise InsufficientFunds()
             raise InsufficientFunds(N_("Not enough beans."))
         return {"coins": int(rows[0]["coins"]), "beans": int(rows[0]["beans"])}
-    update = _sql(
+    update = for_client(
         client,
         f"UPDATE wallets SET {column} = {column} + $1 WHERE user_id = $2 RETURNING coins, beans",
     )
@@ -108,21 +106,28 @@ async def apply(moves: Sequence[Move]) -> dict[int, dict[str, int]]:
     for move in moves:
         if move.amount == 0 or abs(move.amount) > MAX_AMOUNT:
             raise ValueError(f"bad ledger amount {move.amount}")
+    client = connections.get("default")
+    now = datetime.now(UTC)
+    rows = ", ".join(
+        "(" + ", ".join(f"${9 * i + j}" for j in range(1, 10)) + ")" for i in range(len(moves))
+    )
+    params: list[Any] = []
+    for m in moves:
+        params += [
+            m.key,
+            m.user_id,
+            m.currency.value,
+            m.amount,
+            m.kind.value,
+            m.payment_id,
+            m.gift_id,
+            m.withdrawal_id,
+            now,
+        ]
     try:
-        await LedgerEntry.bulk_create(
-            [
-                LedgerEntry(
-                    key=m.key,
-                    user_id=m.user_id,
-                    currency=m.currency,
-                    amount=m.amount,
-                    kind=m.kind,
-                    payment_id=m.payment_id,
-                    gift_id=m.gift_id,
-                    withdrawal_id=m.withdrawal_id,
-                )
-                for m in moves
-            ]
+        await client.execute_query(
+            for_client(client, f"INSERT INTO ledger_entries ({_ENTRY_COLUMNS}) VALUES {rows}"),
+            params,
         )
     except IntegrityError:
         raise AlreadyApplied(moves[0].key) from None
