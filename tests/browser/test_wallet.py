@@ -8,11 +8,11 @@ import asyncio
 import re
 from collections.abc import AsyncIterator
 from typing import Any
+from urllib.parse import urlsplit
 
 import aiohttp
 import pytest
-from aiohttp import web
-from playwright.async_api import Page, expect
+from playwright.async_api import Page, Route, expect
 
 from composition import Server
 from models.rooms import Room
@@ -29,6 +29,7 @@ from tests.browser.test_rooms import (  # noqa: F401 (fixtures)
     signed_in,
 )
 from tests.conftest import TEST_BOT_TOKEN, Account, ServerFactory, register
+from tests.fakes.yookassa import FakeYooKassa
 from tests.webapp.helpers import in_server
 
 pytestmark = pytest.mark.browser
@@ -452,80 +453,34 @@ async def test_beans_can_be_requested_for_withdrawal_with_the_no_payout_note(
     await expect(form.get_by_role("button", name="Request a withdrawal")).to_be_disabled()
 
 
-class FakeYooKassa:
-    """YooKassa's payments API, enough for the SDK: create, then look up. Its "payment page"
-    is skipped: the confirmation URL is the app's return address (on the test server), and
-    the payment has succeeded by the time the buyer is back."""
-
-    def __init__(self) -> None:
-        self.payments: dict[str, dict[str, Any]] = {}
-        self.return_base = ""
-        self.runner: web.AppRunner | None = None
-        self.url = ""
-
-    async def start(self) -> None:
-        app = web.Application()
-        app.router.add_post("/v3/payments", self.create)
-        app.router.add_get("/v3/payments/{id}", self.find)
-        self.runner = web.AppRunner(app)
-        await self.runner.setup()
-        site = web.TCPSite(self.runner, "127.0.0.1", 0)
-        await site.start()
-        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-        self.url = f"http://127.0.0.1:{port}/v3"
-
-    async def stop(self) -> None:
-        if self.runner is not None:
-            await self.runner.cleanup()
-
-    async def create(self, request: web.Request) -> web.Response:
-        body = await request.json()
-        order_id = body["metadata"]["order_id"]
-        payment = {
-            "id": f"pay-{len(self.payments) + 1}",
-            "status": "pending",
-            "paid": False,
-            "amount": body["amount"],
-            "description": body.get("description", ""),
-            "metadata": body["metadata"],
-            "created_at": "2026-12-01T10:00:00.000Z",
-            "test": True,
-            "refundable": False,
-            "recipient": {"account_id": "100500", "gateway_id": "100700"},
-            "confirmation": {
-                "type": "redirect",
-                "confirmation_url": f"{self.return_base}/app/wallet?lang=en&order={order_id}",
-            },
-        }
-        self.payments[payment["id"]] = payment
-        return web.json_response(payment)
-
-    async def find(self, request: web.Request) -> web.Response:
-        payment = self.payments[request.match_info["id"]]
-        # Paid on YooKassa's page meanwhile.
-        payment.update(status="succeeded", paid=True)
-        payment.pop("confirmation", None)
-        return web.json_response(payment)
-
-
 @pytest.fixture
 async def yookassa() -> AsyncIterator[FakeYooKassa]:
-    fake = FakeYooKassa()
-    await fake.start()
-    yield fake
-    await fake.stop()
+    async with FakeYooKassa() as fake:
+        yield fake
 
 
 async def test_in_a_browser_with_yookassa_coins_are_paid_by_card(
     make_server: ServerFactory, new_page: PageFactory, yookassa: FakeYooKassa
 ) -> None:
     server = await make_server(
-        yookassa_shop_id="100500", yookassa_secret_key="test_secret", yookassa_api_url=yookassa.url
+        yookassa_shop_id=yookassa.shop_id,
+        yookassa_secret_key=yookassa.secret_key,
+        yookassa_api_url=yookassa.url,
     )
-    yookassa.return_base = server.url
     async with aiohttp.ClientSession(base_url=server.url) as http:
         anna = await register(http, "anna")
     page = await signed_in(new_page, server, anna, "/app/wallet?lang=en")
+
+    async def checkout(route: Route) -> None:
+        """YooKassa's payment page: the buyer pays, and is sent back to the return URL."""
+        payment = yookassa.payments_created[-1]
+        yookassa.succeed(payment["id"])
+        back = urlsplit(yookassa.requests[payment["id"]]["confirmation"]["return_url"])
+        await route.fulfill(
+            status=302, headers={"Location": f"{server.url}{back.path}?{back.query}&lang=en"}
+        )
+
+    await page.route("https://yoomoney.ru/**", checkout)
     await expect(page.locator("#wallet-coins")).to_have_text("0")
     await expect(page.locator("#wallet-stars-only")).to_be_hidden()
     # No Stars outside Telegram: the card button, with the rouble price.
@@ -541,7 +496,7 @@ async def test_in_a_browser_with_yookassa_coins_are_paid_by_card(
     await expect(page.locator("#wallet-coins")).to_have_text("100")
     await expect(page.locator("#wallet-history > li").first).to_contain_text("Coins bought")
     assert "order=" not in page.url, page.url
-    assert len(yookassa.payments) == 1
+    assert len(yookassa.payments_created) == 1
 
 
 #: The first gift:send's ack is lost (as on a timeout), after the server applied it.
