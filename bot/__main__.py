@@ -15,7 +15,6 @@ import sys
 
 from services.core.config import SettingsError, StartupError, load_settings
 
-
 USAGE = "usage: python -m bot [check-ledger]"
 
 

@@ -77,7 +77,9 @@ def rows(board: list[dict[str, Any]]) -> list[tuple[int, int, int, int]]:
 async def test_leaderboards_history_and_received(db_server: Server) -> None:
     server = db_server
     async with aiohttp.ClientSession(base_url=server.url) as http:
-        anna, boris, carl, dora = [await register(http, n) for n in ("anna", "boris", "carl", "dora")]
+        anna, boris, carl, dora = [
+            await register(http, n) for n in ("anna", "boris", "carl", "dora")
+        ]
         room = await room_with(server, anna, boris, carl)
         elsewhere = await room_with(server, anna, dora)
         await buy(server, anna, "coins_500")  # 550
@@ -206,7 +208,9 @@ async def test_withdrawals(db_server: Server) -> None:
         await give(http, room, anna, "fire", boris)  # 500 beans
 
         async def withdraw(who: Account, beans: Any) -> aiohttp.ClientResponse:
-            return await http.post("/api/wallet/withdrawals", json={"beans": beans}, headers=who.headers)
+            return await http.post(
+                "/api/wallet/withdrawals", json={"beans": beans}, headers=who.headers
+            )
 
         for bad in (999, 0, -5, "1000", True, 1000.0):
             async with await withdraw(boris, bad) as response:
@@ -229,7 +233,10 @@ async def test_withdrawals(db_server: Server) -> None:
         assert (await get(http, "/api/wallet/withdrawals", anna))["withdrawals"] == []
         wallet = (await get(http, "/api/wallet", boris))["wallet"]
         assert (wallet["coins"], wallet["beans"]) == (0, 300)
-        assert (wallet["history"][0]["kind"], wallet["history"][0]["amount"]) == ("withdrawal", -1200)
+        assert (wallet["history"][0]["kind"], wallet["history"][0]["amount"]) == (
+            "withdrawal",
+            -1200,
+        )
         assert await server.run(check_ledger()) == []
 
         await give(http, room, anna, "rainbow", boris)  # 1300 beans

@@ -77,6 +77,6 @@ async def test_check_ledger_command(bank: Bank, tmp_path: Path) -> None:
 
 
 async def test_check_ledger_on_a_database_that_cannot_be_used(tmp_path: Path) -> None:
-    code, out, err = await check_ledger("postgres://postgres@127.0.0.1:9/nothing", tmp_path)
+    code, _, err = await check_ledger("postgres://postgres@127.0.0.1:9/nothing", tmp_path)
     assert code == 2
     assert "cannot use the database" in err

@@ -85,8 +85,10 @@ async def test_a_thousand_concurrent_spends_and_gifts_keep_the_books(
     started = time.monotonic()
     results = await bank.run(storm())
     elapsed = time.monotonic() - started
-    print(f"{OPERATIONS} operations on {'sqlite' if database_url is None else 'postgres'}: "
-          f"{elapsed:.2f} s")
+    print(
+        f"{OPERATIONS} operations on {'sqlite' if database_url is None else 'postgres'}: "
+        f"{elapsed:.2f} s"
+    )
 
     others = [r for r in results if isinstance(r, BaseException)]
     others = [r for r in others if not isinstance(r, InsufficientFunds)]
@@ -94,7 +96,8 @@ async def test_a_thousand_concurrent_spends_and_gifts_keep_the_books(
     succeeded = [op for op, r in zip(plan, results, strict=True) if not isinstance(r, Exception)]
     refused = len(plan) - len(succeeded)
     # Both outcomes happened: the storm drained wallets, it did not just pass through them.
-    assert succeeded and refused, (len(succeeded), refused)
+    assert succeeded, refused
+    assert refused, len(succeeded)
 
     # Expected balances from what succeeded, person by person.
     coins = {u.id: 100 * PACKS_EACH for u in users}
@@ -116,9 +119,11 @@ async def test_a_thousand_concurrent_spends_and_gifts_keep_the_books(
 
     async def books() -> dict[str, Any]:
         wallets = await Wallet.filter(user_id__in=list(coins)).values("user_id", "coins", "beans")
-        totals = await Gift.filter(room_id=room.id).annotate(
-            c=Sum("coins"), b=Sum("beans")
-        ).values("c", "b")
+        totals = (
+            await Gift.filter(room_id=room.id)
+            .annotate(c=Sum("coins"), b=Sum("beans"))
+            .values("c", "b")
+        )
         return {
             "wallets": {w["user_id"]: (int(w["coins"]), int(w["beans"])) for w in wallets},
             "gifts": await Gift.filter(room_id=room.id).count(),
@@ -262,5 +267,5 @@ def test_check_amount_takes_whole_positive_numbers(amount: int) -> None:
 
 @pytest.mark.parametrize("amount", [0, MAX_AMOUNT + 1, -(MAX_AMOUNT + 1)])
 async def test_apply_refuses_an_amount_out_of_range(amount: int) -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="bad ledger amount"):
         await ledger.apply([Move(1, Currency.COINS, amount, EntryKind.PURCHASE, "x")])
