@@ -19,13 +19,24 @@ from models.wallet import Currency, EntryKind, Gift, LedgerEntry, Wallet
 from services.core.errors import Conflict, InsufficientFunds, ValidationError
 from services.wallet import ledger
 from services.wallet.catalogue import GIFTS_BY_ID
+from services.wallet.credit import item_for
 from services.wallet.gifts import do_send_gift
 from services.wallet.ledger import MAX_AMOUNT, Move, check_amount, check_ledger
 from tests.services.wallet.conftest import Bank
 
 NAMES = ("anna", "boris", "carl", "dora", "egor", "fima")
-#: Coins each person buys before the storm: three packs of 100.
-PACKS_EACH = 3
+#: In the room with no wallet yet: their first beans make the row, several gifts at once.
+NEWCOMERS = ("gleb", "hana")
+#: What each buys before the storm: four of them 7,000 coins (most of their sends go
+#: through), two of them 300 (they run dry early, and are refused from then on).
+PACKS = {
+    "anna": ["coins_5000"],
+    "boris": ["coins_5000"],
+    "carl": ["coins_5000"],
+    "dora": ["coins_5000"],
+    "egor": ["coins_100"] * 3,
+    "fima": ["coins_100"] * 3,
+}
 GIFT_KINDS = ("rose", "heart", "diamond", "rocket")
 OPERATIONS = 1000
 
@@ -39,24 +50,29 @@ async def _spend(bank: Bank, user_id: int, amount: int, key: str) -> None:
 async def test_a_thousand_concurrent_spends_and_gifts_keep_the_books(
     bank: Bank, database_url: str | None
 ) -> None:
-    users = await bank.people(*NAMES)
+    users = await bank.people(*NAMES, *NEWCOMERS)
     room = await bank.make_room(*users)
+    coins = {u.id: 0 for u in users}
     for user in users:
-        for _ in range(PACKS_EACH):
-            await bank.buy(user.id)
-    bought = 100 * PACKS_EACH * len(users)
+        for pack in PACKS.get(user.username or "", []):
+            await bank.buy(user.id, pack)
+            coins[user.id] += item_for(pack).coins
+    bought = sum(coins.values())
+    assert bought == 4 * 7000 + 2 * 300
     rng = random.Random(20261201)
     services = bank.server.services
 
     # What each call was: ("gift", sender, recipient, kind) or ("spend", user, amount).
     plan: list[tuple[Any, ...]] = []
+    senders = [u for u in users if u.username in PACKS]
     while len(plan) < OPERATIONS:
-        a, b = rng.sample(users, 2)
+        a, b = rng.sample(senders, 2)
         roll = rng.random()
         if roll < 0.2:  # crossing gifts: A→B and B→A launched together
             kind = rng.choice(GIFT_KINDS)
             plan += [("gift", a, b, kind), ("gift", b, a, kind)]
-        elif roll < 0.7:
+        elif roll < 0.7:  # to anyone, newcomers too
+            b = rng.choice([u for u in users if u != a])
             plan.append(("gift", a, b, rng.choice(GIFT_KINDS)))
         else:
             plan.append(("spend", a, rng.randint(1, 60)))
@@ -85,22 +101,20 @@ async def test_a_thousand_concurrent_spends_and_gifts_keep_the_books(
     started = time.monotonic()
     results = await bank.run(storm())
     elapsed = time.monotonic() - started
-    print(
-        f"{OPERATIONS} operations on {'sqlite' if database_url is None else 'postgres'}: "
-        f"{elapsed:.2f} s"
-    )
-
     others = [r for r in results if isinstance(r, BaseException)]
     others = [r for r in others if not isinstance(r, InsufficientFunds)]
     assert others == [], others[:5]
     succeeded = [op for op, r in zip(plan, results, strict=True) if not isinstance(r, Exception)]
     refused = len(plan) - len(succeeded)
-    # Both outcomes happened: the storm drained wallets, it did not just pass through them.
-    assert succeeded, refused
-    assert refused, len(succeeded)
+    print(
+        f"{OPERATIONS} operations on {'sqlite' if database_url is None else 'postgres'}: "
+        f"{elapsed:.2f} s, {len(succeeded)} applied, {refused} refused for want of coins"
+    )
+    # Both outcomes, plenty of each: most sends went through, the poor were refused.
+    assert len(succeeded) > OPERATIONS // 2, refused
+    assert refused > 50, len(succeeded)
 
     # Expected balances from what succeeded, person by person.
-    coins = {u.id: 100 * PACKS_EACH for u in users}
     beans = {u.id: 0 for u in users}
     gift_coins = gift_beans = spent = gifts = 0
     for op in succeeded:
@@ -136,7 +150,9 @@ async def test_a_thousand_concurrent_spends_and_gifts_keep_the_books(
     found = await bank.query(books)
     assert found["violations"] == []
     assert all(c >= 0 and b >= 0 for c, b in found["wallets"].values()), found["wallets"]
-    assert found["wallets"] == {u.id: (coins[u.id], beans[u.id]) for u in users}
+    assert {u.id: found["wallets"].get(u.id, (0, 0)) for u in users} == {
+        u.id: (coins[u.id], beans[u.id]) for u in users
+    }
     assert found["gifts"] == gifts
     assert found["debits"] == len(succeeded)
     assert (found["gift_coins"], found["gift_beans"]) == (gift_coins, gift_beans)
