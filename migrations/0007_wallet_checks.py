@@ -3,7 +3,8 @@
 0006 declared them in ``CreateModel``'s options, but Tortoise's ``create_model`` emits no CHECK
 constraint on either database: the tables were made without them. This adds them: ``ALTER
 TABLE ... ADD CONSTRAINT`` on PostgreSQL, a rebuild of the table on SQLite (which cannot add a
-constraint to a table). Either way it is a no-op where they exist already. Backwards it drops
+constraint to a table: its own CREATE TABLE with the checks added, rows copied, indexes made
+again). Either way it is a no-op where they exist already. Backwards it drops
 them on PostgreSQL; on SQLite they stay (0006 backwards drops the table).
 """
 
@@ -15,18 +16,14 @@ CHECKS = {
     "wallets_beans_non_negative": "beans >= 0",
 }
 
-SQLITE_REBUILD = [
-    'CREATE TABLE "wallets__checked" ('
-    ' "coins" BIGINT NOT NULL CONSTRAINT "wallets_coins_non_negative" CHECK (coins >= 0),'
-    ' "beans" BIGINT NOT NULL CONSTRAINT "wallets_beans_non_negative" CHECK (beans >= 0),'
-    ' "updated_at" TIMESTAMP NOT NULL,'
-    ' "user_id" INT NOT NULL PRIMARY KEY REFERENCES "users" ("id") ON DELETE CASCADE'
-    ")",
-    'INSERT INTO "wallets__checked" ("coins", "beans", "updated_at", "user_id")'
-    ' SELECT "coins", "beans", "updated_at", "user_id" FROM "wallets"',
-    'DROP TABLE "wallets"',
-    'ALTER TABLE "wallets__checked" RENAME TO "wallets"',
-]
+def _with_checks(create_sql: str) -> str:
+    """The table's own CREATE TABLE, renamed ``wallets__checked``, with the CHECK constraints
+    added after its last column or constraint."""
+    head, _, body = create_sql.partition("(")
+    assert "wallets" in head, create_sql
+    body = body.rstrip().removesuffix(")")
+    checks = ", ".join(f'CONSTRAINT "{name}" CHECK ({check})' for name, check in CHECKS.items())
+    return f'CREATE TABLE "wallets__checked" ({body}, {checks})'
 
 
 async def add_checks(apps, schema_editor) -> None:
@@ -35,9 +32,22 @@ async def add_checks(apps, schema_editor) -> None:
         _, rows = await client.execute_query(
             "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'wallets'"
         )
-        if all(name in rows[0]["sql"] for name in CHECKS):
+        create_sql = rows[0]["sql"]
+        if all(name in create_sql for name in CHECKS):
             return
-        for statement in SQLITE_REBUILD:
+        _, indexes = await client.execute_query(
+            "SELECT sql FROM sqlite_master"
+            " WHERE type = 'index' AND tbl_name = 'wallets' AND sql IS NOT NULL"
+        )
+        _, columns = await client.execute_query('PRAGMA table_info("wallets")')
+        names = ", ".join(f'"{c["name"]}"' for c in columns)
+        for statement in [
+            _with_checks(create_sql),
+            f'INSERT INTO "wallets__checked" ({names}) SELECT {names} FROM "wallets"',
+            'DROP TABLE "wallets"',
+            'ALTER TABLE "wallets__checked" RENAME TO "wallets"',
+            *(index["sql"] for index in indexes),
+        ]:
             await client.execute_query(statement)
         return
     for name, check in CHECKS.items():
