@@ -100,6 +100,8 @@ class Settings(BaseSettings):
     yookassa_timeout: float = Field(default=15.0, gt=0, le=120)
     #: Gifts per sender; several rates separated by ";" all apply.
     gift_rate: str = "10/second;300/minute"
+    #: Payment intents (invoice links, YooKassa payments) per user.
+    payment_intent_rate: str = "10/minute;100/day"
 
     # Rooms
     free_room_limit: int = Field(default=10, gt=0)
@@ -138,6 +140,7 @@ class Settings(BaseSettings):
         "playback_rate_member",
         "playback_rate_room",
         "gift_rate",
+        "payment_intent_rate",
     )
     @classmethod
     def _rates(cls, value: str) -> str:

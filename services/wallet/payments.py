@@ -127,6 +127,8 @@ async def do_create_intent(
     item = item_for(product_id)
     if user.banned_at is not None:
         raise Forbidden(N_("Purchases are not available for your account."), reason="banned")
+    # Each intent is a Bot API call or a payment at YooKassa and an order row.
+    await services.limiter.hit_many(services.settings.payment_intent_rate, "intent", str(user.id))
     if provider == "yookassa":
         return await yookassa.do_create_payment(services, user=user, item=item, language=language)
     if provider != "stars":

@@ -87,3 +87,25 @@ async def test_gift_moves_coins_to_beans(db_server: Server) -> None:
             mine = (await response.json())["wallet"]
         assert [e["kind"] for e in mine["history"]] == ["gift_sent", "purchase"]
         assert [e["amount"] for e in mine["history"]] == [-50, 100]
+
+
+async def test_payment_intents_are_rate_limited(make_server) -> None:
+    """Each intent costs a Bot API call or a YooKassa payment: a user gets a few a minute."""
+    server = await make_server(payment_intent_rate="2/minute")
+    async with aiohttp.ClientSession(base_url=server.url) as http:
+        anna = await register(http, "anna")
+        for _ in range(2):
+            async with http.post(
+                "/api/payments/create-intent",
+                json={"packId": "coins_100", "provider": "yookassa"},
+                headers=anna.headers,
+            ) as response:
+                # No YooKassa here: refused, but counted.
+                await assert_json_error(response, 400, "validation_error", field="provider")
+        async with http.post(
+            "/api/payments/create-intent",
+            json={"packId": "coins_100", "provider": "yookassa"},
+            headers=anna.headers,
+        ) as response:
+            await assert_json_error(response, 429, "rate_limited")
+            assert int(response.headers["Retry-After"]) >= 1
