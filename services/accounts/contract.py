@@ -39,6 +39,11 @@ class Me(User):
     language: Language
     language_chosen: bool = Field(description="chosen, or known from Telegram")
     created_at: datetime | None
+    avatar_url: str | None = Field(description="seed 003's name of photoUrl")
+    last_seen_at: datetime | None = Field(description="when your last connection closed")
+    is_online: bool | None = Field(
+        None, description="GET /api/users/me: a connection of yours is open; null elsewhere"
+    )
 
 
 class Session(Model):

@@ -1,4 +1,4 @@
-"""GET /api/users/me, GET /api/users/search, PATCH /api/users/me (language)."""
+"""GET /api/users/me (and /api/auth/me), GET /api/users/search, PATCH /api/users/me (language)."""
 
 from __future__ import annotations
 
@@ -6,12 +6,17 @@ from aiohttp import web
 
 from services.accounts import users
 from services.accounts.contract import UpdateMeBody
+from services.messenger.presence import is_online
 from webapp.http import parse_body, requester
+from webapp.keys import SERVICES
 
 
 async def me(request: web.Request) -> web.Response:
+    """``GET /api/users/me`` and its alias ``GET /api/auth/me`` (seed 002)."""
     user = await requester(request)
-    return web.json_response({"user": users.user_payload(user, private=True)})
+    payload = users.user_payload(user, private=True)
+    payload["isOnline"] = await is_online(request.app[SERVICES], user.id)
+    return web.json_response({"user": payload})
 
 
 async def update_me(request: web.Request) -> web.Response:
