@@ -366,8 +366,8 @@ ROUTES: tuple[Route, ...] = (
         "get",
         "/api/messages",
         "A chat's history, newest first, older than a message (members)",
-        messenger.MessageList,
-        query=messenger.MessagesQuery,
+        messenger.MessagePage,
+        query=messenger.HistoryQuery,
         errors=(400, 403, 404),
     ),
     Route(

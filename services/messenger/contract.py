@@ -112,7 +112,7 @@ class AddMemberBody(Body):
     user_id: Id = Field(validation_alias=AliasChoices("userId", "user_id"))
 
 
-class MessagesQuery(Body):
+class HistoryQuery(Body):
     chat_id: Int32
     before: Int32 | None = Field(None, description="only messages older than this id")
     limit: int = Field(50, ge=1, le=100)
@@ -136,7 +136,7 @@ class ChatList(Model):
     chats: list[Chat] = Field(description="newest message first")
 
 
-class MessageList(Model):
+class MessagePage(Model):
     messages: list[Message] = Field(description="newest first")
     has_more: bool
 
