@@ -14,7 +14,11 @@ import hashlib
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
-from cryptography.hazmat.primitives.serialization import load_der_public_key
+from cryptography.hazmat.primitives.serialization import (
+    Encoding,
+    PublicFormat,
+    load_der_public_key,
+)
 
 from models.messenger import DeviceKey
 from models.users import User
@@ -44,6 +48,9 @@ def check_public_key(public_key: object) -> bytes:
         raise ValidationError(BAD_KEY, field="publicKey", reason="not SPKI base64") from None
     if not isinstance(key, RSAPublicKey) or key.key_size not in KEY_SIZES:
         raise ValidationError(BAD_KEY, field="publicKey", reason="not an RSA 2048-4096 key")
+    # load_der_public_key also takes PKCS#1 and trailing bytes: only exact SPKI passes.
+    if key.public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo) != der:
+        raise ValidationError(BAD_KEY, field="publicKey", reason="not SPKI")
     return der
 
 

@@ -251,7 +251,8 @@ async def test_a_server_restart_mid_conversation_loses_and_duplicates_nothing(
     anna_rec = await connect(sio_client, anna, url=second.url)
     boris_rec = await connect(sio_client, boris, url=second.url)
     again = await anna_rec.call("message:send", queued)
-    assert again["ok"] is True and again["resent"] is True
+    assert again["ok"] is True
+    assert again["resent"] is True
     m3 = (await send(boris_rec, chat_id, "after the restart"))["message"]
     await eventually(lambda: len(anna_rec.of("message:received")) == 1)
     assert anna_rec.of("message:received")[0]["id"] == m3["id"]
@@ -299,7 +300,8 @@ async def test_encrypted_messages_are_stored_and_relayed_exactly_as_sent(
     assert row.encryption == envelope
     async with http.get("/api/chats", headers=boris.headers) as response:
         preview = (await response.json())["chats"][0]["lastMessage"]
-    assert preview["text"] is None and preview["isEncrypted"] is True
+    assert preview["text"] is None
+    assert preview["isEncrypted"] is True
 
     for extra, field in (
         ({"isEncrypted": True}, "encryption"),  # no wrapped keys
@@ -369,7 +371,8 @@ async def test_online_with_the_first_device_offline_after_the_last_and_its_grace
         assert boris_rec.of("user:offline") == []  # still inside the grace
         await eventually(lambda: len(boris_rec.of("user:offline")) == 1)
         offline = boris_rec.of("user:offline")[0]
-        assert offline["userId"] == anna.id and offline["isOnline"] is False
+        assert offline["userId"] == anna.id
+        assert offline["isOnline"] is False
         seen = await in_server(server, lambda: User.get(id=anna.id))
         assert seen.last_seen_at is not None
         assert seen.last_seen_at.isoformat() == offline["lastSeenAt"]
@@ -379,7 +382,8 @@ async def test_online_with_the_first_device_offline_after_the_last_and_its_grace
         assert anna_seen["isOnline"] is False
         assert anna_seen["lastSeenAt"] == offline["lastSeenAt"]
         # Vera shares no chat with Anna: she heard nothing of it.
-        assert stranger.of("user:online") == [] and stranger.of("user:offline") == []
+        assert stranger.of("user:online") == []
+        assert stranger.of("user:offline") == []
 
 
 # --- typing, edit, delete ------------------------------------------------------------------------
@@ -438,12 +442,14 @@ async def test_authors_edit_and_delete_and_everyone_hears_it(
         await eventually(lambda r=rec: len(r.of("message:deleted")) == 1)
         assert rec.of("message:deleted")[0] == {"chatId": chat_id, "messageId": message["id"]}
     [shown] = await history(http, boris, chat_id)
-    assert shown["deleted"] is True and shown["content"] == ""
+    assert shown["deleted"] is True
+    assert shown["content"] == ""
     again = await anna_rec.call("message:edit", {"messageId": message["id"], "content": "back"})
     assert again["error"]["code"] == "not_found"
     async with http.get("/api/chats", headers=boris.headers) as response:
         preview = (await response.json())["chats"][0]["lastMessage"]
-    assert preview["deleted"] is True and preview["text"] is None
+    assert preview["deleted"] is True
+    assert preview["text"] is None
 
 
 # --- refusals and limits -------------------------------------------------------------------------
@@ -515,3 +521,48 @@ async def test_the_other_person_hears_of_a_new_chat(
     boris_rec = await connect(sio_client, boris)
     chat_id = await new_chat(http, anna, {"userId": boris.id})
     await eventually(lambda: boris_rec.of("chat:updated") == [{"chatId": chat_id}])
+
+
+# --- across processes (Redis) --------------------------------------------------------------------
+
+
+@pytest.mark.redis
+async def test_devices_on_two_processes_share_presence_and_messages(
+    make_server: ServerFactory, sio_client: SioFactory
+) -> None:
+    """Anna's phone on one process, her laptop on another (one Redis, one database): online
+    once, offline only after both closed, messages on both."""
+    from signaling.hub import close_sio
+    from tests.conftest import REDIS_URL
+    from tests.signaling.test_rooms_redis import subscribed
+    from webapp.keys import SIO
+
+    first = await make_server(redis_url=REDIS_URL, member_grace_seconds=0.4)
+    second = await make_server(redis_url=REDIS_URL, member_grace_seconds=0.4)
+    try:
+        async with aiohttp.ClientSession(base_url=first.url) as http:
+            anna = await register(http, "anna")
+            boris = await register(http, "boris")
+            chat_id = await new_chat(http, anna, {"userId": boris.id})
+        boris_rec = await connect(sio_client, boris, url=first.url)
+        phone = await connect(sio_client, anna, url=first.url)
+        laptop = await connect(sio_client, anna, url=second.url)
+        await subscribed(first)
+        await subscribed(second)
+        await eventually(lambda: len(boris_rec.of("user:online")) == 1)
+
+        await send(boris_rec, chat_id, "to both devices")
+        await eventually(lambda: len(phone.of("message:received")) == 1)
+        await eventually(lambda: len(laptop.of("message:received")) == 1)
+
+        await phone.client.disconnect()
+        await quiet(0.8)
+        assert boris_rec.of("user:offline") == []
+        await laptop.client.disconnect()
+        await eventually(lambda: len(boris_rec.of("user:offline")) == 1)
+        await quiet(0.3)
+        assert len(boris_rec.of("user:online")) == 1
+        assert len(boris_rec.of("user:offline")) == 1
+    finally:
+        for server in (first, second):
+            await close_sio(server.app[SIO])

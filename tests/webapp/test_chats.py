@@ -136,9 +136,7 @@ async def test_starting_a_chat_with_nobody_yourself_or_a_blocked_user_is_refused
     ) as r:
         await assert_json_error(r, 400, "validation_error", field="memberIds")
 
-    await in_server(
-        db_server, lambda: User.filter(id=boris.id).update(banned_at=datetime.now(UTC))
-    )
+    await in_server(db_server, lambda: User.filter(id=boris.id).update(banned_at=datetime.now(UTC)))
     async with http.post("/api/chats", json={"userId": boris.id}, headers=anna.headers) as r:
         error = await assert_json_error(r, 403, "forbidden")
         assert error["message"] == "This user is blocked."
@@ -307,9 +305,7 @@ async def test_history_pages_newest_first_with_statuses(
     _, page = await get(http, anna, f"/api/messages?chatId={chat['id']}&before={ids[1]}")
     assert [m["content"] for m in page["messages"]] == ["m0"]
     assert page["hasMore"] is False
-    async with http.get(
-        f"/api/messages?chatId={chat['id']}&limit=101", headers=anna.headers
-    ) as r:
+    async with http.get(f"/api/messages?chatId={chat['id']}&limit=101", headers=anna.headers) as r:
         await assert_json_error(r, 400, "validation_error", field="limit")
 
 
