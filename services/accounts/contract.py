@@ -41,9 +41,7 @@ class Me(User):
     created_at: datetime | None
     avatar_url: str | None = Field(description="seed 003's name of photoUrl")
     last_seen_at: datetime | None = Field(description="when your last connection closed")
-    is_online: bool | None = Field(
-        None, description="GET /api/users/me: a connection of yours is open; null elsewhere"
-    )
+    is_online: bool = Field(description="a messenger connection of yours is open")
 
 
 class Session(Model):
