@@ -439,3 +439,17 @@ async def test_public_keys_must_be_rsa_spki_in_base64(
         headers=anna.headers,
     ) as r:
         await assert_json_error(r, 400, "validation_error", field="deviceId")
+
+
+async def test_refusals_speak_the_users_language(
+    db_server: Server, http: aiohttp.ClientSession, anna: Account, boris: Account, vera: Account
+) -> None:
+    chat = await direct(http, anna, boris)
+    async with http.patch("/api/users/me", json={"language": "ru"}, headers=vera.headers) as r:
+        assert r.status == 200
+    async with http.get(f"/api/chats/{chat['id']}", headers=vera.headers) as r:
+        error = await assert_json_error(r, 403, "forbidden")
+    assert error["message"] == "Вы не участник этого чата."
+    async with http.post("/api/chats", json={"userId": vera.id}, headers=vera.headers) as r:
+        error = await assert_json_error(r, 400, "validation_error")
+    assert error["message"] == "Нельзя начать чат с самим собой."
