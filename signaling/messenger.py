@@ -9,18 +9,23 @@ socket whose command caused them (``origin``: it has the result in its ack).
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING, Any
 
 from models.users import User
 from services.accounts.users import get_user
 from services.core.errors import Unauthorized
+from services.core.events import Event
 from services.messenger import contract as c
 from services.messenger import events as ev
 from services.messenger import messages, presence
+from services.rooms.presence import STATE_RESTORED
 from signaling.payloads import parse
 
 if TYPE_CHECKING:
     from signaling.hub import Hub
+
+log = logging.getLogger(__name__)
 
 
 async def _user(hub: Hub, sid: str) -> User:
@@ -105,5 +110,23 @@ def register(hub: Hub) -> None:
         if isinstance(user_id, int):
             await presence.do_disconnect(services, user_id=user_id, conn_id=sid)
 
+    async def on_state_restored(event: Event) -> None:
+        """The store is back (perhaps empty, a Redis restart): put this process's live
+        connections back, so their users are online again (contacts hear ``user:online`` if
+        the flag was lost) and a later disconnect counts right."""
+        restored = 0
+        for sid, _ in list(hub.sio.manager.get_participants("/", None)):
+            try:
+                session = await hub.sio.get_session(sid)
+            except KeyError:  # gone meanwhile
+                continue
+            user_id = session.get("user_id")
+            if isinstance(user_id, int):
+                await presence.do_connect(services, user_id=user_id, conn_id=sid)
+                restored += 1
+        if restored:
+            log.info("restored the messenger presence of %d connections", restored)
+
     hub.on_connect(on_connect)
     hub.on_disconnect(on_disconnect)
+    hub.after_emit(STATE_RESTORED, on_state_restored)

@@ -566,3 +566,34 @@ async def test_devices_on_two_processes_share_presence_and_messages(
     finally:
         for server in (first, second):
             await close_sio(server.app[SIO])
+
+
+async def test_presence_comes_back_when_the_store_was_emptied(
+    server: Server,
+    http: aiohttp.ClientSession,
+    sio_client: SioFactory,
+    anna: Account,
+    boris: Account,
+) -> None:
+    """Redis restarted empty: the heartbeat publishes state:restored, and each process puts
+    its live connections back (online again; the last close still counts right)."""
+    from services.core.events import Event
+    from services.messenger.presence import is_online
+    from services.rooms.presence import STATE_RESTORED
+
+    await new_chat(http, anna, {"userId": boris.id})
+    boris_rec = await connect(sio_client, boris)
+    anna_rec = await connect(sio_client, anna)
+    await eventually(lambda: len(boris_rec.of("user:online")) == 1)
+    services = server.services
+    assert services is not None
+    for key in (f"msg-conns:{anna.id}", f"msg-online:{anna.id}"):
+        await services.state.delete(key)
+    assert not await is_online(services, anna.id)
+
+    await server.run(services.events.publish(Event(STATE_RESTORED, {"emptied": True})))
+    assert await is_online(services, anna.id)
+    await eventually(lambda: len(boris_rec.of("user:online")) == 2)
+    assert services.scheduler.pending(f"msg-away:{anna.id}") is False
+    await anna_rec.client.disconnect()
+    await eventually(lambda: services.scheduler.pending(f"msg-away:{anna.id}"))
