@@ -453,3 +453,33 @@ async def test_refusals_speak_the_users_language(
     async with http.post("/api/chats", json={"userId": vera.id}, headers=vera.headers) as r:
         error = await assert_json_error(r, 400, "validation_error")
     assert error["message"] == "Нельзя начать чат с самим собой."
+
+
+async def test_the_same_client_id_at_once_stores_one_message(
+    db_server: Server, http: aiohttp.ClientSession, anna: Account, boris: Account
+) -> None:
+    """The unique (sender, clientId) constraint decides a race, on both databases."""
+    import asyncio
+
+    chat = await direct(http, anna, boris)
+
+    async def go() -> list[tuple[dict[str, Any], bool]]:
+        user = await User.get(id=anna.id)
+        return await asyncio.gather(
+            *(
+                do_send_message(
+                    db_server.services,
+                    acting_user=user,
+                    chat_id=chat["id"],
+                    content="once",
+                    client_id="same-id",
+                )
+                for _ in range(6)
+            )
+        )
+
+    results = await in_server(db_server, go)
+    assert len({message["id"] for message, _ in results}) == 1
+    assert sorted(resent for _, resent in results) == [False, True, True, True, True, True]
+    _, page = await get(http, boris, f"/api/messages?chatId={chat['id']}")
+    assert [m["content"] for m in page["messages"]] == ["once"]
