@@ -7,10 +7,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from tortoise import connections
+
 from models.messenger import Chat, ChatKind, ChatMember, Message
 from models.users import User
 from services.accounts.users import user_payload
 from services.core.context import Services
+from services.core.db import for_client
 from services.messenger.presence import get_online
 
 PREVIEW_LENGTH = 100
@@ -108,6 +111,22 @@ def member_payload(member: ChatMember, user: User, *, online: bool) -> dict[str,
     }
 
 
+#: Per chat of a member: others' messages after the member's read mark, deleted ones left out.
+_UNREAD_SQL = (
+    "SELECT m.chat_id AS chat_id, COUNT(*) AS unread FROM messages m "
+    "JOIN chat_members cm ON cm.chat_id = m.chat_id "
+    "WHERE cm.user_id = $1 AND cm.left_at IS NULL AND m.id > cm.last_read_id "
+    "AND m.sender_id <> $2 AND m.deleted_at IS NULL GROUP BY m.chat_id"
+)
+
+
+async def get_unread_counts(user_id: int) -> dict[int, int]:
+    """Unread counts of every chat of the user, in one statement."""
+    client = connections.get("default")
+    rows = await client.execute_query_dict(for_client(client, _UNREAD_SQL), [user_id, user_id])
+    return {int(row["chat_id"]): int(row["unread"]) for row in rows}
+
+
 async def chat_payloads(
     services: Services, chats: list[Chat], *, viewer: User
 ) -> list[dict[str, Any]]:
@@ -127,14 +146,10 @@ async def chat_payloads(
     online = await get_online(services, list({m.user_id for m in members}))
     last_ids = [chat.last_message_id for chat in chats if chat.last_message_id]
     last = {m.id: m for m in await Message.filter(id__in=last_ids)} if last_ids else {}
+    unread = await get_unread_counts(viewer.id)
     shown = []
     for chat in chats:
         mine = next(m for m in by_chat.get(chat.id, []) if m.user_id == viewer.id)
-        unread = (
-            await Message.filter(chat_id=chat.id, id__gt=mine.last_read_id, deleted_at=None)
-            .exclude(sender_id=viewer.id)
-            .count()
-        )
         preview = last.get(chat.last_message_id or 0)
         shown.append(
             {
@@ -147,7 +162,7 @@ async def chat_payloads(
                 ],
                 "myRole": mine.role.value,
                 "muted": mine.muted,
-                "unreadCount": unread,
+                "unreadCount": unread.get(chat.id, 0),
                 "lastMessage": preview_payload(preview) if preview else None,
                 "lastMessageAt": chat.last_message_at.isoformat() if chat.last_message_at else None,
                 "createdAt": chat.created_at.isoformat(),
