@@ -597,3 +597,34 @@ async def test_presence_comes_back_when_the_store_was_emptied(
     assert services.scheduler.pending(f"msg-away:{anna.id}") is False
     await anna_rec.client.disconnect()
     await eventually(lambda: services.scheduler.pending(f"msg-away:{anna.id}"))
+
+
+async def test_someone_removed_from_a_group_hears_it_and_nothing_after(
+    server: Server,
+    http: aiohttp.ClientSession,
+    sio_client: SioFactory,
+    anna: Account,
+    boris: Account,
+    vera: Account,
+) -> None:
+    chat_id = await new_chat(http, anna, {"memberIds": [boris.id, vera.id], "title": "Trio"})
+    anna_rec = await connect(sio_client, anna)
+    boris_rec = await connect(sio_client, boris)
+    vera_rec = await connect(sio_client, vera)
+    await send(anna_rec, chat_id, "all three")
+    await eventually(lambda: len(vera_rec.of("message:received")) == 1)
+
+    async with http.delete(
+        f"/api/chats/{chat_id}/members/{vera.id}", headers=anna.headers
+    ) as response:
+        assert response.status == 200
+    await eventually(lambda: vera_rec.of("chat:removed") == [{"chatId": chat_id}])
+    await eventually(lambda: {"chatId": chat_id} in boris_rec.of("chat:updated"))
+    await send(anna_rec, chat_id, "just us two")
+    await eventually(lambda: len(boris_rec.of("message:received")) == 2)
+    await quiet(0.1)
+    assert len(vera_rec.of("message:received")) == 1
+    refused = await vera_rec.call(
+        "message:send", {"chatId": chat_id, "content": "still here?", "clientId": "v-late"}
+    )
+    assert refused["error"]["code"] == "forbidden"
