@@ -5,7 +5,8 @@ migrations, signs up ``--users`` people into one watch room, credits every one o
 ``do_credit`` (the path every payment takes), then ``--senders`` concurrent tasks send gifts
 through ``services.wallet.gifts.do_send_gift`` (the function ``gift:send`` and ``POST
 /api/rooms/{id}/gifts`` call) to random other members for ``--duration`` seconds: each sends
-its next gift as soon as the previous one returned. The event bus runs as in the server
+its next gift as soon as the previous one returned (``--rate``: at a fixed total rate instead,
+open loop). The event bus runs as in the server
 (``gift:sent``, ``wallet:updated``, the chat's system line), with no sockets attached.
 
 Prints gifts per second, latency percentiles, this process's CPU and memory, errors by kind,
@@ -14,6 +15,7 @@ entries, none negative), coins conserved (bought = held + spent on gifts) and be
 earned from gifts).
 
     .venv/bin/python bench/wallet.py                       # PostgreSQL, 50 senders, 20 s
+    .venv/bin/python bench/wallet.py --rate 1000           # 1,000 gifts/s offered
     .venv/bin/python bench/wallet.py --senders 50 --duration 30 --redis
     .venv/bin/python bench/wallet.py --backend sqlite
 """
@@ -122,10 +124,20 @@ async def run(args: argparse.Namespace) -> None:
         errors: Counter[str] = Counter()
         stop_at = 0.0
 
+        interval = args.senders / args.rate if args.rate else 0.0
+
         async def sender(me: User) -> None:
             rng = random.Random(me.id)
             others = [p for p in people if p.id != me.id]
+            # Open loop (--rate): each sender keeps its own schedule, whatever the answers take,
+            # so a slow server shows as latency, not as a lower offered rate.
+            next_at = time.perf_counter() + rng.random() * interval
             while time.perf_counter() < stop_at:
+                if interval:
+                    delay = next_at - time.perf_counter()
+                    next_at += interval
+                    if delay > 0:
+                        await asyncio.sleep(delay)
                 kind = rng.choices(kinds, WEIGHTS)[0]
                 to = rng.choice(others)
                 start = time.perf_counter()
@@ -156,9 +168,10 @@ async def run(args: argparse.Namespace) -> None:
 
         ok = len(latencies) - sum(errors.values())
         rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        offered = f"{args.rate:,.0f}/s offered" if args.rate else "closed loop"
         print(
-            f"backend {args.backend}{' + redis' if args.redis else ''}: {args.senders} senders, "
-            f"{args.users} people in one room, {args.duration:.0f} s"
+            f"backend {args.backend}{' + redis' if args.redis else ''}: {args.senders} senders "
+            f"({offered}), {args.users} people in one room, {args.duration:.0f} s"
         )
         print(
             f"gifts: {ok} ok in {elapsed:.1f} s = {ok / elapsed:,.0f}/s; calls "
@@ -208,6 +221,13 @@ def main() -> None:
     parser.add_argument("--users", type=int, default=60, help="people in the room")
     parser.add_argument("--packs", type=int, default=20, help="7,000-coin packs per person")
     parser.add_argument("--duration", type=float, default=20.0)
+    parser.add_argument(
+        "--rate",
+        type=float,
+        default=0.0,
+        help="gifts/s offered in total, spread over the senders (open loop); "
+        "0: each sender sends its next gift as soon as the last one returned (closed loop)",
+    )
     args = parser.parse_args()
     if args.senders > args.users:
         parser.error("--senders must not exceed --users")

@@ -1,4 +1,9 @@
-"""``python -m bot``: the whole app (HTTP API, Mini App, Socket.IO, bot) in one event loop."""
+"""``python -m bot``: the whole app (HTTP API, Mini App, Socket.IO, bot) in one event loop.
+
+``python -m bot check-ledger``: prove the wallet's books on the configured database (every
+balance equals the sum of its ledger entries, none negative); exit 0 when they balance, 1 when
+not, 2 when the database cannot be used. It imports no aiogram and starts no server.
+"""
 
 from __future__ import annotations
 
@@ -10,13 +15,22 @@ import sys
 
 from services.core.config import SettingsError, StartupError, load_settings
 
+USAGE = "usage: python -m bot [check-ledger]"
 
-def main() -> int:
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    if args not in ([], ["check-ledger"]):
+        print(USAGE, file=sys.stderr)
+        return 2
     try:
         settings = load_settings()
     except SettingsError as exc:
         print(f"vmeste: configuration error: {exc}", file=sys.stderr)
         return 2
+    if args == ["check-ledger"]:
+        logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+        return asyncio.run(_check_ledger(settings.database_url))
     logging.basicConfig(
         level=settings.log_level,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
@@ -44,6 +58,25 @@ async def _serve(settings: object) -> int:
     logging.getLogger("vmeste").info("shutting down")
     await server.stop()
     return 0
+
+
+async def _check_ledger(database_url: str) -> int:
+    from services.core.db import start_database, stop_database
+    from services.wallet.ledger import audit
+
+    try:
+        await start_database(database_url)
+    except StartupError as exc:
+        print(f"vmeste: {exc}", file=sys.stderr)
+        return 2
+    try:
+        books = await audit()
+    finally:
+        await stop_database()
+    print(books)
+    for violation in books.violations:
+        print(violation)
+    return 0 if not books.violations else 1
 
 
 def _tune_gc() -> None:

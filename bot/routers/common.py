@@ -20,6 +20,11 @@ async def help_command(message: Message, bot: Bot, services: Services) -> None:
         _(
             "<b>Vmeste</b> — watch together in Telegram.\n\n"
             "/start — open the app\n"
+            "/watch &lt;link&gt; — watch a video together\n"
+            "/rooms — my open rooms\n"
+            "/buy — buy coins for gifts\n"
+            "/balance — coins, beans and premium\n"
+            "/premium — Vmeste Premium\n"
             "/language — change language\n"
             "/terms — terms of service\n"
             "/paysupport — help with payments"

@@ -4,7 +4,8 @@ A Mini App opened from a link gets its ``startapp`` parameter as ``start_param``
 ``/start <parameter>`` from ``t.me/<bot>?start=``. Telegram allows at most 64 characters of
 ``A-Za-z0-9_-``. Parameters are ``<kind>_<rest>``: ``room_<code>`` or ``room_<code>_<invite>``
 (room codes have no ``_``; invite codes may), ``lang_<code>``, and the kinds later features
-add. The Mini App's own copy of the room formats is ``static/js/links.js``.
+add. A parameter that is a top-level screen's name opens that screen (``wallet``:
+:data:`SCREEN_START_PARAMS`). The Mini App's own copy of these formats is ``static/js/links.js``.
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ ROOM_CODE_ALPHABET = "".join(c for c in string.ascii_letters + string.digits if 
 ROOM_CODE_LENGTH = 8
 ROOM_CODE_RE = re.compile(f"^[{ROOM_CODE_ALPHABET}]{{{ROOM_CODE_LENGTH}}}$")
 _ROOM_PARAM_RE = re.compile(r"^room_([A-Za-z0-9]+)(?:_([A-Za-z0-9_-]+))?$")
+#: start_params naming a Mini App screen, and its path (``SCREEN_PATHS`` in static/js/links.js).
+SCREEN_START_PARAMS = {"wallet": "/app/wallet"}
 
 
 @dataclass(frozen=True)

@@ -43,6 +43,7 @@ SYSTEM_TEXTS = {
     "joined": "{name} joined",
     "kicked": "{name} was removed",
     "now_playing": "Now playing: {title}",
+    "gift": "{name} sent {toName} {emoji}",
 }
 
 

@@ -48,9 +48,9 @@ def _combo_key(room_id: int, sender_id: int, recipient_id: int, kind: str) -> st
 async def _next_combo(services: Services, gift: Gift) -> int:
     key = _combo_key(gift.room_id or 0, gift.sender_id, gift.recipient_id, gift.kind)
     try:
-        raw = await services.state.get(key)
-        combo = int(raw) + 1 if raw is not None and raw.isdigit() else 1
-        await services.state.set(key, str(combo), ttl=COMBO_SECONDS)
+        # One atomic count: two sends at once (a double tap, two processes) get 1 and 2, never
+        # 1 and 1 (two chat lines). Each send then keeps the run open COMBO_SECONDS more.
+        combo = await services.state.incr(key, ttl=COMBO_SECONDS, refresh_ttl=True)
     except STORE_ERRORS as exc:  # no combos while Redis is away; the gift itself is made
         warn_store_down("gift combos", exc)
         combo = 1
@@ -231,16 +231,16 @@ async def _replayed(
 
 async def _board(query: Any) -> dict[str, list[dict[str, Any]]]:
     gifters = (
-        await query.annotate(total=Sum("coins"), count=Count("id"))
+        await query.annotate(total=Sum("coins"), beans=Sum("beans"), count=Count("id"))
         .group_by("sender_id")
-        .order_by("-total")
+        .order_by("-total", "sender_id")  # ties: the earlier account first, the same each time
         .limit(LEADERBOARD_SIZE)
-        .values("sender_id", "total", "count")
+        .values("sender_id", "total", "beans", "count")
     )
     earners = (
         await query.annotate(total=Sum("beans"), worth=Sum("coins"), count=Count("id"))
         .group_by("recipient_id")
-        .order_by("-total")
+        .order_by("-total", "recipient_id")
         .limit(LEADERBOARD_SIZE)
         .values("recipient_id", "total", "worth", "count")
     )
@@ -251,7 +251,7 @@ async def _board(query: Any) -> dict[str, list[dict[str, Any]]]:
             {
                 "user": user_payload(users[r["sender_id"]]),
                 "coins": int(r["total"]),
-                "beans": int(r["total"]) // 2,
+                "beans": int(r["beans"]),
                 "gifts": int(r["count"]),
             }
             for r in gifters
@@ -296,7 +296,7 @@ async def get_received(user: User, limit: int = 20) -> list[dict[str, Any]]:
         await Gift.filter(recipient_id=user.id)
         .annotate(total=Sum("beans"), count=Count("id"))
         .group_by("sender_id", "kind")
-        .order_by("-total")
+        .order_by("-total", "sender_id", "kind")
         .limit(limit)
         .values("sender_id", "kind", "total", "count")
     )

@@ -21,7 +21,8 @@ from typing import Any
 
 from tortoise import connections
 from tortoise.exceptions import IntegrityError
-from tortoise.functions import Sum
+from tortoise.functions import Count, Sum
+from tortoise.transactions import in_transaction
 
 from models.wallet import Currency, EntryKind, LedgerEntry, Wallet
 from services.core.db import for_client
@@ -162,24 +163,51 @@ class Violation:
         )
 
 
-async def check_ledger(user_ids: Iterable[int] | None = None) -> list[Violation]:
-    """Every wallet whose balance differs from the sum of its entries, or is negative (also
-    entries without a wallet). Empty: the books balance."""
-    wallets = Wallet.all()
-    entries = LedgerEntry.all()
-    if user_ids is not None:
-        ids = list(user_ids)
-        wallets = wallets.filter(user_id__in=ids)
-        entries = entries.filter(user_id__in=ids)
-    balances = {row["user_id"]: row for row in await wallets.values("user_id", "coins", "beans")}
+@dataclass(frozen=True)
+class Audit:
+    """The books at one moment: how many wallets and entries, the coins and beans held, and
+    every :class:`Violation` (none: they balance)."""
+
+    wallets: int
+    entries: int
+    coins: int
+    beans: int
+    violations: list[Violation]
+
+    def __str__(self) -> str:
+        return (
+            f"{self.wallets} wallets checked, {self.entries} ledger entries, "
+            f"{self.coins} coins and {self.beans} beans held: "
+            + ("the books balance" if not self.violations else f"{len(self.violations)} violations")
+        )
+
+
+async def audit(user_ids: Iterable[int] | None = None) -> Audit:
+    """Wallets and entries read in one snapshot (REPEATABLE READ on PostgreSQL; a read
+    transaction on SQLite), so gifts and credits committed meanwhile never read as a
+    mismatch between a balance and its entries."""
+    async with in_transaction() as connection:
+        if connection.capabilities.dialect == "postgres":
+            await connection.execute_script(
+                "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY"
+            )
+        wallets = Wallet.all()
+        entries = LedgerEntry.all()
+        if user_ids is not None:
+            ids = list(user_ids)
+            wallets = wallets.filter(user_id__in=ids)
+            entries = entries.filter(user_id__in=ids)
+        balances = {
+            row["user_id"]: row for row in await wallets.values("user_id", "coins", "beans")
+        }
+        rows = (
+            await entries.annotate(total=Sum("amount"), count=Count("id"))
+            .group_by("user_id", "currency")
+            .values("user_id", "currency", "total", "count")
+        )
     sums: dict[tuple[int, str], int] = {}
-    rows = (
-        await entries.annotate(total=Sum("amount"))
-        .group_by("user_id", "currency")
-        .values("user_id", "currency", "total")
-    )
     for row in rows:
-        sums[(row["user_id"], str(row["currency"]))] = int(row["total"] or 0)
+        sums[(row["user_id"], Currency(row["currency"]).value)] = int(row["total"] or 0)
     found = []
     for user_id in sorted(set(balances) | {uid for uid, _ in sums}):
         wallet = balances.get(user_id, {"coins": 0, "beans": 0})
@@ -188,4 +216,16 @@ async def check_ledger(user_ids: Iterable[int] | None = None) -> list[Violation]
             total = sums.get((user_id, currency), 0)
             if balance != total or balance < 0:
                 found.append(Violation(user_id, currency, balance, total))
-    return found
+    return Audit(
+        wallets=len(balances),
+        entries=sum(int(row["count"]) for row in rows),
+        coins=sum(int(w["coins"]) for w in balances.values()),
+        beans=sum(int(w["beans"]) for w in balances.values()),
+        violations=found,
+    )
+
+
+async def check_ledger(user_ids: Iterable[int] | None = None) -> list[Violation]:
+    """Every wallet whose balance differs from the sum of its entries, or is negative (also
+    entries without a wallet). Empty: the books balance."""
+    return (await audit(user_ids)).violations

@@ -13,6 +13,7 @@ from models.wallet import (
     EntryKind,
     Gift,
     LedgerEntry,
+    Wallet,
     Withdrawal,
     WithdrawalStatus,
 )
@@ -104,17 +105,20 @@ async def do_request_withdrawal(
         )
     if acting_user.banned_at is not None:
         raise Forbidden(N_("Withdrawals are not available for your account."), reason="banned")
-    pending = await Withdrawal.filter(
-        user_id=acting_user.id, status=WithdrawalStatus.PENDING
-    ).count()
-    if pending >= MAX_PENDING_WITHDRAWALS:
-        raise ValidationError(
-            N_("You have {count} requests waiting already."),
-            field="beans",
-            reason="too many pending",
-            count=pending,
-        )
     async with in_transaction():
+        # The wallet row locked first (PostgreSQL; SQLite's transactions take turns): two
+        # requests at once count the pending ones one after the other, never both under the cap.
+        await Wallet.select_for_update().filter(user_id=acting_user.id).first()
+        pending = await Withdrawal.filter(
+            user_id=acting_user.id, status=WithdrawalStatus.PENDING
+        ).count()
+        if pending >= MAX_PENDING_WITHDRAWALS:
+            raise ValidationError(
+                N_("You have {count} requests waiting already."),
+                field="beans",
+                reason="too many pending",
+                count=pending,
+            )
         withdrawal = await Withdrawal.create(user_id=acting_user.id, beans=beans)
         await ledger.apply(
             [

@@ -1,7 +1,9 @@
 // Entry point of the Mini App shell: sign in (Telegram or browser), then the home screen with
 // the greeting, the connection status, the rooms list, the language switch and, in a browser,
 // sign-out; or straight into a room when opened by a room link (/app/room/<code>?invite=...,
-// or Telegram's start_param room_<code>[_<invite>]).
+// or Telegram's start_param room_<code>[_<invite>]). The top-level screens (rooms, wallet)
+// share the bottom tab bar (tabbar.js); each has its address (/app, /app/wallet) and its
+// start_param (startapp=wallet).
 
 import { Api, ApiError } from "./api.js";
 import { setUpAuthForms } from "./auth-form.js";
@@ -9,13 +11,23 @@ import { messageFor } from "./errors.js";
 import { h } from "./dom.js";
 import { config, renderInto, t } from "./i18n.js";
 import { InviteBanner } from "./invites.js";
-import { appUrl, parseRoomStartParam, roomFromLocation, roomPath } from "./links.js";
+import {
+  SCREEN_PATHS,
+  appUrl,
+  parseRoomStartParam,
+  parseScreenStartParam,
+  roomFromLocation,
+  roomPath,
+  screenFromLocation,
+} from "./links.js";
 import { RoomView } from "./room/page.js";
 import { CreateRoomForm, RoomsList } from "./rooms.js";
 import { Session } from "./session.js";
 import { Connection } from "./socket.js";
+import { TabBar } from "./tabbar.js";
 import { getStartParam, haptic, hasMainButton, setUpTelegram, showBackButton, showMainButton } from "./telegram.js";
 import { fillAvatar } from "./ui.js";
+import { WalletPage } from "./wallet/page.js";
 
 const $ = (selector) => document.querySelector(selector);
 
@@ -61,7 +73,10 @@ class App {
     this.roomView = new RoomView($('[data-screen="room"]'), {
       api: this.api,
       onExit: () => this.leaveRoomPage(),
+      onOpenWallet: () => this.goTo("wallet", { fromRoom: true }),
     });
+    this.walletPage = new WalletPage($('[data-screen="wallet"]'), { api: this.api });
+    this.tabBar = new TabBar($("#tabbar"), { onSelect: (screen) => this.goTo(screen) });
     this.invites = new InviteBanner($("#invite-banner"), {
       onOpen: (invite) => this.openRoom(invite.roomCode, invite.inviteCode ?? null, { push: true }),
       // Already watching that room: nothing to open.
@@ -81,6 +96,8 @@ class App {
     this.hideBackButton();
     this.hideBackButton = () => {};
     if (name !== "room") this.roomView?.close();
+    if (name !== "wallet") this.walletPage?.close();
+    this.tabBar?.show(name === "home" ? "rooms" : name);
     for (const screen of document.querySelectorAll("main [data-screen]")) {
       screen.hidden = screen.dataset.screen !== name;
     }
@@ -150,27 +167,49 @@ class App {
     this.connect();
     if (!this.startParamUsed) {
       this.startParamUsed = true;
-      const target = parseRoomStartParam(getStartParam());
+      const param = getStartParam();
+      const target = parseRoomStartParam(param);
       if (target && !roomFromLocation()) {
         this.openRoom(target.code, target.invite, { push: true, replace: true });
         return;
+      }
+      const screen = parseScreenStartParam(param);
+      if (screen && !roomFromLocation()) {
+        window.history.replaceState(null, "", appUrl(SCREEN_PATHS[screen]));
       }
     }
     this.route();
   }
 
-  /** Show what the address says: a room (/app/room/<code>) or the home screen. */
+  /** Show what the address says: a room (/app/room/<code>), the wallet or the home screen. */
   route() {
     if (!this.session.user) return;
     const target = roomFromLocation();
     if (target) this.openRoom(target.code, target.invite);
+    else if (screenFromLocation() === "wallet") this.showWallet();
     else this.showHome();
   }
 
+  /** A tab (or the gift picker's "Buy coins"): the screen's address in history, then the screen. */
+  goTo(screen, { fromRoom = false } = {}) {
+    const url = appUrl(SCREEN_PATHS[screen] ?? "/app");
+    window.history.pushState({ screen, pushed: true, fromRoom }, "", url);
+    this.route();
+  }
+
+  showWallet() {
+    this.showScreen("wallet");
+    document.title = `${t("tabWallet")} · ${t("appName")}`;
+    // Opened from a room: Telegram's back button returns there (a tab has no "back" otherwise).
+    if (window.history.state?.fromRoom) this.hideBackButton = showBackButton(() => window.history.back());
+    this.walletPage.show({ connection: this.connection });
+  }
+
   showHome() {
-    if (roomFromLocation()) {
+    if (roomFromLocation() || screenFromLocation() !== "rooms") {
       window.history.replaceState(null, "", appUrl("/app"));
     }
+    document.title = t("appName");
     this.showScreen("home");
     this.roomsList.refresh();
     if (hasMainButton()) {

@@ -36,6 +36,8 @@ export function messageFor(error) {
       return t("networkError");
     case "rate_limited":
       return t("rateLimited", { seconds: error.details?.retry_after ?? 1 });
+    case "insufficient_funds":
+      return t("notEnoughCoins");
     case "room_full":
       return t("roomFull");
     case "forbidden":

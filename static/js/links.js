@@ -1,6 +1,7 @@
 // The link formats of the Mini App, defined once (docs/rooms-protocol.md, "Links"):
 // the page of a room (/app/room/<code>?invite=...), Telegram's start_param
-// (room_<code>[_<invite>]) and the link that opens a room through the bot.
+// (room_<code>[_<invite>], or a screen's name: startapp=wallet), the top-level screens' paths
+// (/app, /app/wallet) and the link that opens a room through the bot.
 
 import { config } from "./i18n.js";
 
@@ -12,6 +13,29 @@ const START_PARAM = /^room_([A-Za-z0-9]+)(?:_([A-Za-z0-9_-]+))?$/;
 export function parseRoomStartParam(param) {
   const match = START_PARAM.exec(param ?? "");
   return match ? { code: match[1], invite: match[2] ?? null } : null;
+}
+
+/**
+ * The top-level screens (the tab bar's, static/js/tabbar.js): name → path. A start_param equal
+ * to a name opens that screen (t.me/<bot>?startapp=wallet).
+ */
+export const SCREEN_PATHS = {
+  rooms: "/app",
+  wallet: "/app/wallet",
+};
+
+/** The screen a start_param names ("wallet"), or null. */
+export function parseScreenStartParam(param) {
+  return Object.hasOwn(SCREEN_PATHS, param ?? "") ? param : null;
+}
+
+/** The top-level screen the address shows ("rooms" for /app and unknown /app/... paths). */
+export function screenFromLocation(location = window.location) {
+  const path = location.pathname.replace(/\/+$/, "") || "/app";
+  for (const [name, screenPath] of Object.entries(SCREEN_PATHS)) {
+    if (path === screenPath) return name;
+  }
+  return "rooms";
 }
 
 /** The start_param that opens `code` (with its invite code for private rooms). */

@@ -150,3 +150,30 @@ export function confirmAction(message) {
   }
   return Promise.resolve(window.confirm(message));
 }
+
+/** Listen to a WebApp event (e.g. "invoiceClosed"); returns a function that stops listening. */
+export function onTelegramEvent(type, handler) {
+  if (!isInsideTelegram() || typeof webApp?.onEvent !== "function") return () => {};
+  attempt(() => webApp.onEvent(type, handler));
+  return () => attempt(() => webApp.offEvent?.(type, handler));
+}
+
+/** True when Stars invoices can be opened here (inside Telegram, Bot API 6.1+). */
+export function canOpenInvoice() {
+  return isInsideTelegram() && typeof webApp?.openInvoice === "function" && supports("6.1");
+}
+
+/**
+ * Open a Stars invoice (an invoice link from the server); resolves to Telegram's status:
+ * "paid" | "cancelled" | "failed" | "pending". "failed" when it cannot be opened at all.
+ */
+export function openInvoice(link) {
+  if (!canOpenInvoice()) return Promise.resolve("failed");
+  return new Promise((resolve) => {
+    const opened = attempt(() => {
+      webApp.openInvoice(link, (status) => resolve(String(status ?? "failed")));
+      return true;
+    });
+    if (!opened) resolve("failed");
+  });
+}

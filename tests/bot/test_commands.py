@@ -15,6 +15,11 @@ from tests.fakes.botapi import FakeBotAPI
 EN_HELP = (
     "Vmeste — watch together in Telegram.\n\n"
     "/start — open the app\n"
+    "/watch <link> — watch a video together\n"
+    "/rooms — my open rooms\n"
+    "/buy — buy coins for gifts\n"
+    "/balance — coins, beans and premium\n"
+    "/premium — Vmeste Premium\n"
     "/language — change language\n"
     "/terms — terms of service\n"
     "/paysupport — help with payments"

@@ -111,12 +111,32 @@ FAKE_TELEGRAM_JS = """
     },
     MainButton: bottomButton("MainButton"),
     SecondaryButton: bottomButton("SecondaryButton"),
+    // Stars invoices: recorded, and left open until the test closes them with the status it
+    // chooses (window.__telegramInvoices.close("paid")), as Telegram would: the callback, then
+    // the invoiceClosed event ({url, status}).
+    openInvoice(url, callback) {
+      calls.push(["openInvoice", url]);
+      invoices.pending.push({ url, callback });
+    },
+  };
+  const invoices = {
+    pending: [],
+    close(status) {
+      const invoice = invoices.pending.shift();
+      if (!invoice) throw new Error("no open invoice");
+      if (typeof invoice.callback === "function") invoice.callback(status);
+      for (const handler of handlers.invoiceClosed ?? []) {
+        handler.call(webApp, { url: invoice.url, status });
+      }
+      return invoice.url;
+    },
   };
   // Frozen and non-writable: were telegram-web-app.js ever to load, it could not replace us.
   Object.defineProperty(window, "Telegram", {
     value: Object.freeze({ WebApp: webApp }), writable: false, configurable: false,
   });
   Object.defineProperty(window, "__telegramCalls", { value: calls });
+  Object.defineProperty(window, "__telegramInvoices", { value: invoices });
 })();
 """
 

@@ -22,6 +22,7 @@ from tests.conftest import (
     ServerFactory,
     asyncpg_dsn,
 )
+from tests.fakes.yookassa import FakeYooKassa
 
 #: This session's (this worker's) migrated database, copied for each test by
 #: CREATE DATABASE ... TEMPLATE; made on first use, dropped at the end of the session.
@@ -121,3 +122,37 @@ def make_telegram_server(
 @pytest.fixture
 async def telegram_server(make_telegram_server: ServerFactory) -> Server:
     return await make_telegram_server()
+
+
+@pytest.fixture
+async def fake_yookassa() -> AsyncIterator[FakeYooKassa]:
+    """A fake YooKassa API on a free port (tests/fakes/yookassa.py)."""
+    async with FakeYooKassa() as fake:
+        yield fake
+
+
+@pytest.fixture
+def make_yookassa_server(
+    make_server: ServerFactory, fake_yookassa: FakeYooKassa, database_url: str | None
+) -> ServerFactory:
+    """Servers with YooKassa configured against ``fake_yookassa``, on SQLite and PostgreSQL
+    (``database_url``); settings given override these (``yookassa_timeout=0.5``, ...)."""
+
+    async def factory(**overrides: Any) -> Server:
+        settings: dict[str, Any] = {
+            "yookassa_shop_id": fake_yookassa.shop_id,
+            "yookassa_secret_key": fake_yookassa.secret_key,
+            "yookassa_api_url": fake_yookassa.url,
+            "yookassa_timeout": 5,
+        }
+        if database_url is not None:
+            settings["database_url"] = database_url
+        settings.update(overrides)
+        return await make_server(**settings)
+
+    return factory
+
+
+@pytest.fixture
+async def yookassa_server(make_yookassa_server: ServerFactory) -> Server:
+    return await make_yookassa_server()

@@ -41,10 +41,15 @@ class MemoryStore:
         self._data.pop(key, None)
         self._sets.pop(key, None)
 
-    async def incr(self, key: str, amount: int = 1, *, ttl: float | None = None) -> int:
+    async def incr(
+        self, key: str, amount: int = 1, *, ttl: float | None = None, refresh_ttl: bool = False
+    ) -> int:
         item = self._alive(key)
         value = (int(item[0]) if item else 0) + amount
-        expiry = item[1] if item and item[1] is not None else self._expiry(ttl)
+        if item is not None and item[1] is not None and (ttl is None or not refresh_ttl):
+            expiry = item[1]
+        else:
+            expiry = self._expiry(ttl)
         self._data[key] = (str(value), expiry)
         return value
 

@@ -100,11 +100,13 @@ class RedisStore:
         await self._redis.delete(self._k(key))
 
     @_breaker
-    async def incr(self, key: str, amount: int = 1, *, ttl: float | None = None) -> int:
+    async def incr(
+        self, key: str, amount: int = 1, *, ttl: float | None = None, refresh_ttl: bool = False
+    ) -> int:
         async with self._redis.pipeline(transaction=True) as pipe:
             pipe.incrby(self._k(key), amount)
             if ttl is not None:
-                pipe.pexpire(self._k(key), max(1, int(ttl * 1000)), nx=True)
+                pipe.pexpire(self._k(key), max(1, int(ttl * 1000)), nx=not refresh_ttl)
             value, *_ = await pipe.execute()
         return int(value)
 

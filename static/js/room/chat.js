@@ -16,8 +16,11 @@ const TRASH_ICON =
   'M6.5 7l.8 12a2 2 0 0 0 2 1.9h5.4a2 2 0 0 0 2-1.9l.8-12M9.5 7V4.5h5V7" fill="none" stroke="currentColor"' +
   ' stroke-width="1.8" stroke-linecap="round" stroke-linejoin="round"/></svg>';
 
-/** The line shown for a system message (kind other than "text"). */
-function systemText(message) {
+/**
+ * The line shown for a system message (kind other than "text"); `giftName(id)` names a gift in
+ * the page's language ("gift": data {userId, name, gift, emoji, toUserId, toName}).
+ */
+function systemText(message, giftName) {
   // System messages carry the person in data ({userId, name}); text is an English fallback.
   const name = message.data?.name ?? message.user?.displayName ?? "";
   switch (message.kind) {
@@ -27,6 +30,10 @@ function systemText(message) {
       return t("chatLeft", { name });
     case "kicked":
       return t("chatKicked", { name });
+    case "gift": {
+      const gift = `${message.data?.emoji ?? "🎁"} ${giftName(message.data?.gift) ?? message.data?.gift ?? ""}`.trim();
+      return t("chatGift", { name, toName: message.data?.toName ?? "", gift });
+    }
     case "now_playing":
       return message.data?.title ? t("chatNowPlaying", { title: message.data.title }) : message.text;
     default:
@@ -35,7 +42,7 @@ function systemText(message) {
 }
 
 export class ChatView {
-  constructor(root, { send, remove, canDelete, me }) {
+  constructor(root, { send, remove, canDelete, me, giftName = () => null }) {
     this.list = root.querySelector("#chat-messages");
     this.form = root.querySelector("#chat-form");
     this.input = root.querySelector("#chat-input");
@@ -43,6 +50,7 @@ export class ChatView {
     this.send = send;
     this.remove = remove;
     this.canDelete = canDelete;
+    this.giftName = giftName;
     this.me = me;
     this.ids = new Set();
     this.messages = new Map(); // id → message shown, for the permission checks
@@ -116,7 +124,7 @@ export class ChatView {
       return h(
         "li",
         { class: "chat__system", dataset: { id } },
-        h("span", { class: "chat__system-text" }, message.deleted ? t("chatDeleted") : systemText(message)),
+        h("span", { class: "chat__system-text" }, message.deleted ? t("chatDeleted") : systemText(message, this.giftName)),
         message.deleted ? null : this.deleteButton(message),
       );
     }

@@ -7,6 +7,7 @@
 //   queue.js         what plays next
 //   controls.js      the host's settings and closing the room
 //   chat.js          messages (reactions.js and replay.js float the emoji)
+//   gifts.js         the gift picker (gift:send); ../gift-fx.js shows every gift:sent
 //
 // What my role may do comes from the server (room.permissions, see ../permissions.js).
 // Echo suppression (docs/rooms-protocol.md): the server does not send us the room:state our own
@@ -14,6 +15,7 @@
 
 import { ApiError } from "../api.js";
 import { messageFor } from "../errors.js";
+import { GiftShow } from "../gift-fx.js";
 import { t } from "../i18n.js";
 import { roomLink, telegramShareUrl } from "../links.js";
 import { Action, actsOn, can } from "../permissions.js";
@@ -30,6 +32,7 @@ import {
 import { copyText, toast } from "../ui.js";
 import { ChatView } from "./chat.js";
 import { HostControls } from "./controls.js";
+import { GiftPicker } from "./gifts.js";
 import { Participants } from "./participants.js";
 import { PlayerPanel } from "./player.js";
 import { QueuePanel } from "./queue.js";
@@ -70,7 +73,7 @@ function connected(connection, timeoutMs = CONNECT_TIMEOUT_MS) {
 }
 
 export class RoomView {
-  constructor(root, { api, onExit }) {
+  constructor(root, { api, onExit, onOpenWallet = () => {} }) {
     this.root = root;
     this.api = api;
     this.connection = null; // set by attach() before open()
@@ -89,7 +92,13 @@ export class RoomView {
     this.people = new Participants(this);
     this.queuePanel = new QueuePanel(this);
     this.hostControls = new HostControls(this);
+    this.giftShow = new GiftShow(root.querySelector("#gift-layer"));
+    this.gifts = new GiftPicker(this, {
+      onOpenWallet,
+      onSent: (sent) => this.giftShow.show(sent),
+    });
     this.chat = new ChatView(root, {
+      giftName: (id) => this.gifts.catalogue.get(id)?.name ?? null,
       me: null,
       send: (text) => this.command("chat:send", { text }),
       remove: (messageId) => this.command("chat:delete", { messageId }),
@@ -155,7 +164,8 @@ export class RoomView {
   async open({ code, invite = null }) {
     this.invite = invite;
     await connected(this.connection);
-    const snapshot = await this.join(code);
+    // The gift catalogue names the gifts of the chat's gift lines (never fails: empty without).
+    const [snapshot] = await Promise.all([this.join(code), this.gifts.load()]);
     this.applySnapshot(snapshot);
     this.listen();
     this.hideBack = showBackButton(() => this.exit());
@@ -234,6 +244,9 @@ export class RoomView {
     on("chat:message", (message) => this.chat.add(message));
     on("chat:deleted", ({ messageId }) => this.chat.markDeleted(messageId));
     on("reaction", (reaction) => this.reactions.show(reaction));
+    on("gift:sent", (sent) => this.giftShow.show(sent));
+    // Mine, whatever the room: the picker's balance.
+    this.offs.push(this.connection.on("wallet:updated", (balance) => this.gifts.setBalance(balance)));
     on("room:closed", () => this.exit(t("roomClosed"), { unwatch: false }));
     on("room:kicked", () => this.exit(t("youWereRemoved"), { unwatch: false }));
     const reportRtt = () => {
@@ -289,6 +302,8 @@ export class RoomView {
     for (const off of this.offs) off();
     this.offs = [];
     clearInterval(this.timer);
+    this.gifts.close();
+    this.giftShow.clear();
     this.hideBack();
     this.hideBack = () => {};
     this.playerPanel.reset();
@@ -339,6 +354,7 @@ export class RoomView {
 
   renderPeople() {
     this.people.render();
+    this.gifts.refresh();
     if (this.room) this.renderHeader();
     this.chat.updatePermissions(); // who may delete whose messages follows the roles
   }

@@ -8,7 +8,7 @@ from tortoise import fields
 from tortoise.indexes import Index
 
 class Migration(migrations.Migration):
-    dependencies = [('models', '0006_wallet')]
+    dependencies = [('models', '0007_wallet_checks')]
 
     initial = False
 
