@@ -9,9 +9,12 @@ of connection ids (``<processId>:<sid>``) and an "online" flag. The flag is take
 grace timer runs on the process that saw the last connection close and re-checks the set
 before anyone hears the user is gone.
 
-Not built yet: a process killed without closing its sockets leaves its connections in the set
-(the rooms' presence sweeps dead processes by heartbeat; the messenger does not yet), so such a
-user shows online until the set expires (:data:`PRESENCE_TTL`).
+Processes die without cleaning up (kill -9): each process indexes the users it holds
+connections of (``msg-proc-users:<processId>``, and itself in ``msg-processes``), and every
+live process sweeps, every ``presence_heartbeat_seconds``, the processes whose heartbeat key
+(:func:`services.core.scheduler.alive_key`, kept by the presence heartbeat every process runs)
+expired: their connections count as closed, through the same grace as a disconnect
+(:func:`do_sweep_dead_processes`).
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from typing import Any
 
 from models.users import User
 from services.core.context import Services
+from services.core.scheduler import alive_key
 from services.core.state import STORE_ERRORS, warn_store_down
 from services.messenger import events as ev
 from services.messenger.access import get_contact_ids, now
@@ -35,6 +39,14 @@ def _conns_key(user_id: int) -> str:
 
 def _online_key(user_id: int) -> str:
     return f"msg-online:{user_id}"
+
+
+PROCESSES_KEY = "msg-processes"
+SWEEP_JOB = "msg-presence-sweep"
+
+
+def _users_key(process_id: str) -> str:
+    return f"msg-proc-users:{process_id}"
 
 
 def _away_job(user_id: int) -> str:
@@ -80,6 +92,9 @@ async def do_connect(services: Services, *, user_id: int, conn_id: str) -> bool:
     """A connection of ``user_id`` opened. True when it made them online (their contacts hear
     ``user:online``); a reconnect inside the grace period changes nothing."""
     services.scheduler.cancel(_away_job(user_id))
+    process_id = services.scheduler.process_id
+    await services.state.set_add(PROCESSES_KEY, process_id, ttl=PRESENCE_TTL)
+    await services.state.set_add(_users_key(process_id), str(user_id), ttl=PRESENCE_TTL)
     await services.state.set_add(_conns_key(user_id), _conn(services, conn_id), ttl=PRESENCE_TTL)
     became = await services.state.set_if_absent(_online_key(user_id), "1", ttl=PRESENCE_TTL)
     if became:
@@ -96,11 +111,15 @@ async def do_disconnect(services: Services, *, user_id: int, conn_id: str) -> No
     """A connection closed; the user's last one starts the grace period."""
     await services.state.set_remove(_conns_key(user_id), _conn(services, conn_id))
     if not await services.state.set_members(_conns_key(user_id)):
-        services.scheduler.call_later(
-            _away_job(user_id),
-            services.settings.member_grace_seconds,
-            lambda: do_go_offline_if_away(services, user_id),
-        )
+        _schedule_away(services, user_id)
+
+
+def _schedule_away(services: Services, user_id: int) -> None:
+    services.scheduler.call_later(
+        _away_job(user_id),
+        services.settings.member_grace_seconds,
+        lambda: do_go_offline_if_away(services, user_id),
+    )
 
 
 async def do_go_offline_if_away(services: Services, user_id: int) -> bool:
@@ -123,3 +142,45 @@ async def do_go_offline_if_away(services: Services, user_id: int) -> bool:
         presence_payload(user_id, online=False, last_seen_at=seen),
     )
     return True
+
+
+# --- processes that died without cleaning up ---------------------------------------------------
+
+
+def start_sweeping(services: Services) -> None:
+    """Sweep dead processes every ``presence_heartbeat_seconds`` (composition, at start)."""
+    services.scheduler.call_every(
+        SWEEP_JOB,
+        services.settings.presence_heartbeat_seconds,
+        lambda: do_sweep_dead_processes(services),
+    )
+
+
+async def do_sweep_dead_processes(services: Services) -> list[str]:
+    """Treat the connections of every process whose heartbeat expired as closed: users left
+    without a connection go offline after the grace (this process holds their timers now).
+    Returns the swept process ids. Safe on several processes at once: the grace re-checks."""
+    me = services.scheduler.process_id
+    swept = []
+    try:
+        processes = await services.state.set_members(PROCESSES_KEY)
+    except STORE_ERRORS as exc:
+        warn_store_down("messenger presence", exc)
+        return swept
+    for process_id in processes:
+        if process_id == me or await services.state.get(alive_key(process_id)) is not None:
+            continue
+        prefix = f"{process_id}:"
+        for raw in await services.state.set_members(_users_key(process_id)):
+            if not raw.isdigit():
+                continue
+            user_id = int(raw)
+            conns = await services.state.set_members(_conns_key(user_id))
+            for conn in [c for c in conns if c.startswith(prefix)]:
+                await services.state.set_remove(_conns_key(user_id), conn)
+            if not await services.state.set_members(_conns_key(user_id)):
+                _schedule_away(services, user_id)
+        await services.state.delete(_users_key(process_id))
+        await services.state.set_remove(PROCESSES_KEY, process_id)
+        swept.append(process_id)
+    return swept

@@ -628,3 +628,36 @@ async def test_someone_removed_from_a_group_hears_it_and_nothing_after(
         "message:send", {"chatId": chat_id, "content": "still here?", "clientId": "v-late"}
     )
     assert refused["error"]["code"] == "forbidden"
+
+
+async def test_a_dead_process_users_go_offline_after_the_grace(
+    make_server: ServerFactory, sio_client: SioFactory
+) -> None:
+    """kill -9 of the process holding Anna's connection: its heartbeat expires, the live
+    process sweeps its connections, and Boris hears user:offline after the grace."""
+    import dataclasses
+
+    from services.core.scheduler import Scheduler
+    from services.messenger.presence import do_connect
+    from services.rooms.presence import do_heartbeat
+
+    server = await make_server(
+        presence_heartbeat_seconds=0.1, presence_heartbeat_ttl_seconds=0.4, member_grace_seconds=0.2
+    )
+    assert server.services is not None
+    async with aiohttp.ClientSession(base_url=server.url) as http:
+        anna = await register(http, "anna")
+        boris = await register(http, "boris")
+        await new_chat(http, anna, {"userId": boris.id})
+    boris_rec = await connect(sio_client, boris, url=server.url)
+    dead = dataclasses.replace(server.services, scheduler=Scheduler())
+
+    async def on_the_dead_process() -> None:
+        await do_heartbeat(dead)  # alive for presence_heartbeat_ttl_seconds, then never again
+        await do_connect(dead, user_id=anna.id, conn_id="sid-on-dead")
+
+    await server.run(on_the_dead_process())
+    await dead.scheduler.close()
+    await eventually(lambda: len(boris_rec.of("user:online")) == 1)
+    await eventually(lambda: len(boris_rec.of("user:offline")) == 1, within=5)
+    assert boris_rec.of("user:offline")[0]["userId"] == anna.id
