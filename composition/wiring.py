@@ -9,6 +9,7 @@ from aiohttp import web
 
 from services.core.config import Settings
 from services.core.context import Services
+from services.messenger import subscribers as messenger_subscribers
 from services.rooms import subscribers as rooms_subscribers
 from signaling.hub import close_connections, close_sio, create_sio
 from webapp.app import create_app
@@ -19,7 +20,7 @@ if TYPE_CHECKING:
     from aiogram.utils.i18n import I18n
 
 #: Each feature's reactions to the others' events (``services/<feature>/subscribers.py``).
-FEATURES = (rooms_subscribers.register,)
+FEATURES = (rooms_subscribers.register, messenger_subscribers.register)
 
 
 @dataclass

@@ -29,7 +29,7 @@ from services.core.errors import N_, AppError, Unauthorized, UnknownEvent
 from services.core.events import Event
 from services.core.i18n import error_body, load_translations, negotiate
 from services.core.languages import DEFAULT_LANGUAGE
-from signaling import chat, clock, rooms, wallet
+from signaling import chat, clock, messenger, rooms, wallet
 from signaling.manager import (
     FrameOnceManager,
     FrameOnceRedisManager,
@@ -40,6 +40,7 @@ log = logging.getLogger(__name__)
 
 EventHandler = Callable[["Hub", str, Any], Awaitable[dict[str, Any] | None]]
 DisconnectHook = Callable[[str], Awaitable[None]]
+ConnectHook = Callable[[str, int], Awaitable[None]]
 EventHook = Callable[[Event], Awaitable[None]]
 
 
@@ -86,6 +87,7 @@ class Hub:
         self.services = services
         #: Error messages go out in the user's language (stored in the session at connect).
         self.translations = load_translations()
+        self._connect_hooks: list[ConnectHook] = []
         self._disconnect_hooks: list[DisconnectHook] = []
         self._after_emit: dict[str, list[EventHook]] = {}
         self._ordered: dict[str, asyncio.Lock] = {}
@@ -126,6 +128,7 @@ class Hub:
         rooms.register(self)
         chat.register(self)
         wallet.register(self)
+        messenger.register(self)
 
     async def _connect(self, sid: str, environ: dict[str, Any], auth: Any = None) -> None:
         token = auth.get("token") if isinstance(auth, dict) else None
@@ -151,6 +154,11 @@ class Hub:
         if isinstance(environ, dict):
             _trim_environ(environ)
         self._schedule_expiry(sid, claims.expires_at)
+        for hook in self._connect_hooks:
+            try:
+                await hook(sid, user.id)
+            except Exception:  # presence is not worth refusing the connection for
+                log.exception("connect hook failed for %s", sid)
 
     def _schedule_expiry(self, sid: str, expires_at: float) -> None:
         """Disconnect ``sid`` when its token expires: a socket lives no longer than the token
@@ -201,6 +209,10 @@ class Hub:
     async def _error_body(self, sid: str, exc: AppError) -> dict[str, Any]:
         session = await self.sio.get_session(sid)
         return error_body(exc, self.translations[session.get("lang", DEFAULT_LANGUAGE)])
+
+    def on_connect(self, hook: ConnectHook) -> None:
+        """Run ``hook(sid, user_id)`` once a socket is connected (in ``user:<id>``)."""
+        self._connect_hooks.append(hook)
 
     def on_disconnect(self, hook: DisconnectHook) -> None:
         """Run ``hook(sid)`` when a socket disconnects (its session is still readable)."""

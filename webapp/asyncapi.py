@@ -18,6 +18,7 @@ from aiohttp import web
 from pydantic import BaseModel
 
 from services.core import contract as core
+from services.messenger import contract as messenger
 from services.rooms import contract as rooms
 from services.wallet import contract as wallet
 from webapp.keys import SERVICES
@@ -27,6 +28,7 @@ SOCKET_EVENTS: tuple[core.SocketEvent, ...] = (
     *core.SOCKET_EVENTS,
     *rooms.SOCKET_EVENTS,
     *wallet.SOCKET_EVENTS,
+    *messenger.SOCKET_EVENTS,
 )
 REF = "#/components/schemas/{model}"
 
@@ -106,7 +108,7 @@ def build_asyncapi(
             "in the auth payload {token}. Operations are seen from the client: send = a "
             "client event, acked {ok: true, ...} or {ok: false, error}; receive = a server "
             "event. Generated from the contract models (services/*/contract.py); the rules "
-            "are in docs/rooms-protocol.md.",
+            "are in docs/rooms-protocol.md and docs/messenger.md.",
         },
         "defaultContentType": "application/json",
         "channels": channels,

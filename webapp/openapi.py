@@ -18,6 +18,7 @@ from pydantic.json_schema import models_json_schema
 
 from services.accounts import contract as accounts
 from services.core import contract as core
+from services.messenger import contract as messenger
 from services.rooms import contract as rooms
 from services.wallet import contract as wallet
 
@@ -45,7 +46,7 @@ class Route:
 
 #: Path parameters by name: (description, schema).
 PATH_PARAMS: dict[str, tuple[str, dict[str, Any]]] = {
-    "id": ("The room's numeric id or its code", {"type": "string"}),
+    "id": ("A room's numeric id or its code; a chat's numeric id", {"type": "string"}),
     "user_id": ("A user id", {"type": "integer", "minimum": 1, "maximum": core.MAX_ID}),
     "order_id": (
         "An order id (from create-intent)",
@@ -54,6 +55,7 @@ PATH_PARAMS: dict[str, tuple[str, dict[str, Any]]] = {
 }
 
 _ROOM = "/api/rooms/{id}"
+_CHAT = "/api/chats/{id}"
 
 ROUTES: tuple[Route, ...] = (
     Route(
@@ -114,6 +116,7 @@ ROUTES: tuple[Route, ...] = (
         core.Ok,
     ),
     Route("get", "/api/users/me", "The signed-in user", accounts.MeResponse),
+    Route("get", "/api/auth/me", "The signed-in user (as /api/users/me)", accounts.MeResponse),
     Route(
         "patch",
         "/api/users/me",
@@ -311,6 +314,76 @@ ROUTES: tuple[Route, ...] = (
         core.Ok,
         errors=(400, 403, 404, 413, 503),
         auth=False,
+    ),
+    Route(
+        "post",
+        "/api/chats",
+        "Start a direct chat ({userId}: the pair's existing chat answers 200) or a group "
+        "({memberIds, title}: the creator is its admin)",
+        messenger.ChatResponse,
+        status=201,
+        body=messenger.CreateChatBody,
+        errors=(400, 403, 404, 413, 429),
+        also=((200, messenger.ChatResponse, "The pair's existing direct chat"),),
+    ),
+    Route(
+        "get",
+        "/api/chats",
+        "Your chats, newest message first, with previews and unread counts",
+        messenger.ChatList,
+    ),
+    Route(
+        "get",
+        _CHAT,
+        "A chat with its members and their presence (members)",
+        messenger.ChatResponse,
+        errors=(400, 403, 404),
+    ),
+    Route(
+        "patch",
+        _CHAT,
+        "Rename a group (admins) or mute the chat for yourself (members)",
+        messenger.ChatResponse,
+        body=messenger.UpdateChatBody,
+        errors=(400, 403, 404, 413),
+    ),
+    Route(
+        "post",
+        f"{_CHAT}/members",
+        "Add someone to a group (admins)",
+        messenger.ChatResponse,
+        body=messenger.AddMemberBody,
+        errors=(400, 403, 404, 413),
+    ),
+    Route(
+        "delete",
+        f"{_CHAT}/members/{{user_id}}",
+        "Remove someone from a group (admins), or leave it (your own id)",
+        core.Ok,
+        errors=(400, 403, 404),
+    ),
+    Route(
+        "get",
+        "/api/messages",
+        "A chat's history, newest first, older than a message (members)",
+        messenger.MessagePage,
+        query=messenger.HistoryQuery,
+        errors=(400, 403, 404),
+    ),
+    Route(
+        "post",
+        "/api/encryption/public-key",
+        "Register this device's RSA-OAEP public key (again: it replaces the old one)",
+        messenger.PublicKeyResponse,
+        body=messenger.PublicKeyBody,
+        errors=(400, 413, 429),
+    ),
+    Route(
+        "get",
+        "/api/encryption/public-key/{user_id}",
+        "Every device key of someone you share a chat with, with fingerprints",
+        messenger.PublicKeyList,
+        errors=(400, 403, 404),
     ),
     Route(
         "get",

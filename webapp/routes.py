@@ -7,7 +7,7 @@ from pathlib import Path
 from aiohttp import web
 
 from webapp import asyncapi, openapi
-from webapp.views import auth, health, pages, rooms, users, wallet
+from webapp.views import auth, health, messenger, pages, rooms, users, wallet
 
 
 def setup_routes(app: web.Application, *, static_dir: Path, media_dir: Path) -> None:
@@ -20,6 +20,7 @@ def setup_routes(app: web.Application, *, static_dir: Path, media_dir: Path) -> 
     r.add_post("/api/auth/telegram", auth.telegram, name="auth_telegram")
     r.add_post("/api/auth/refresh", auth.refresh, name="auth_refresh")
     r.add_post("/api/auth/logout-all", auth.logout_all, name="auth_logout_all")
+    r.add_get("/api/auth/me", users.me, name="auth_me")
     r.add_get("/api/users/me", users.me, name="users_me")
     r.add_patch("/api/users/me", users.update_me, name="users_update_me")
     r.add_get("/api/users/search", users.search, name="users_search")
@@ -56,6 +57,19 @@ def setup_routes(app: web.Application, *, static_dir: Path, media_dir: Path) -> 
     r.add_get("/api/wallet", wallet.my_wallet, name="wallet")
     r.add_get("/api/wallet/withdrawals", wallet.withdrawals, name="wallet_withdrawals")
     r.add_post("/api/wallet/withdrawals", wallet.request_withdrawal, name="wallet_withdraw")
+    r.add_post("/api/chats", messenger.create_chat, name="chats_create")
+    r.add_get("/api/chats", messenger.list_chats, name="chats_list")
+    r.add_get("/api/chats/{id}", messenger.chat_detail, name="chats_detail")
+    r.add_patch("/api/chats/{id}", messenger.update_chat, name="chats_update")
+    r.add_post("/api/chats/{id}/members", messenger.add_member, name="chats_add_member")
+    r.add_delete(
+        "/api/chats/{id}/members/{user_id}", messenger.remove_member, name="chats_remove_member"
+    )
+    r.add_get("/api/messages", messenger.list_messages, name="messages_list")
+    r.add_post("/api/encryption/public-key", messenger.register_key, name="encryption_key")
+    r.add_get(
+        "/api/encryption/public-key/{user_id}", messenger.user_keys, name="encryption_user_keys"
+    )
     r.add_get("/", pages.root, name="root")
     r.add_get("/app", pages.app_page, name="app")
     r.add_get("/app/room/{code}", pages.room_page, name="app_room")

@@ -39,6 +39,9 @@ class Me(User):
     language: Language
     language_chosen: bool = Field(description="chosen, or known from Telegram")
     created_at: datetime | None
+    avatar_url: str | None = Field(description="seed 003's name of photoUrl")
+    last_seen_at: datetime | None = Field(description="when your last connection closed")
+    is_online: bool = Field(description="a messenger connection of yours is open")
 
 
 class Session(Model):

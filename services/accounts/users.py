@@ -173,4 +173,6 @@ def user_payload(user: User, *, private: bool = False) -> dict[str, Any]:
         # Chosen by the user, or known from Telegram; otherwise only the default.
         data["languageChosen"] = user.language is not None or user.telegram_id is not None
         data["createdAt"] = user.created_at.isoformat() if user.created_at else None
+        data["avatarUrl"] = user.photo_url
+        data["lastSeenAt"] = user.last_seen_at.isoformat() if user.last_seen_at else None
     return data

@@ -120,6 +120,9 @@ class Settings(BaseSettings):
     invite_rate_invitee: str = "10/hour"
     playback_rate_member: str = "10/5seconds"
     playback_rate_room: str = "30/5seconds"
+    # Messenger (services.messenger); the presence grace is member_grace_seconds.
+    message_rate: str = "20/5seconds;1000/hour"
+    chat_create_rate: str = "20/minute;200/day"
 
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
@@ -141,6 +144,8 @@ class Settings(BaseSettings):
         "playback_rate_room",
         "gift_rate",
         "payment_intent_rate",
+        "message_rate",
+        "chat_create_rate",
     )
     @classmethod
     def _rates(cls, value: str) -> str:

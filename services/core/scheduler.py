@@ -18,6 +18,13 @@ from collections.abc import Awaitable, Callable
 log = logging.getLogger(__name__)
 
 
+def alive_key(process_id: str) -> str:
+    """The ephemeral-store key a live process keeps refreshing (the presence heartbeat,
+    ``services.rooms.presence``): gone means the process is gone. Presence of every feature
+    reads it to sweep connections a dead process left behind."""
+    return f"presence-alive:{process_id}"
+
+
 class Scheduler:
     def __init__(self, process_id: str | None = None) -> None:
         self._jobs: dict[str, asyncio.Task[None]] = {}

@@ -48,7 +48,7 @@ from services.accounts.users import user_payload
 from services.core.context import Services
 from services.core.errors import N_, Conflict
 from services.core.events import Event
-from services.core.scheduler import Scheduler
+from services.core.scheduler import Scheduler, alive_key
 from services.core.state import STORE_ERRORS
 from services.rooms.access import get_active_member, room_scope
 from services.rooms.chat import remember_sender
@@ -134,7 +134,7 @@ def _away_job(room: RoomRef, user_id: int) -> str:
 
 
 def _alive_key(process_id: str) -> str:
-    return f"presence-alive:{process_id}"
+    return alive_key(process_id)
 
 
 def _rooms_key(process_id: str) -> str:

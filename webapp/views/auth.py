@@ -12,19 +12,19 @@ from aiohttp import web
 
 from services.accounts import auth
 from services.accounts.contract import LoginBody, RegisterBody, TelegramBody
-from services.accounts.users import user_payload
 from webapp.http import bearer_token, client_ip, parse_body, requester
 from webapp.keys import SERVICES
+from webapp.views.users import me_payload
 
 DEVICE_COOKIE = "vmeste_device"
 DEVICE_HEADER = "X-Device-Token"
 DEVICE_COOKIE_PATH = "/api/auth"
 
 
-def _session(request: web.Request, session: auth.Session, status: int = 200) -> web.Response:
+async def _session(request: web.Request, session: auth.Session, status: int = 200) -> web.Response:
     body: dict[str, object] = {
         "accessToken": session.access_token,
-        "user": user_payload(session.user, private=True),
+        "user": await me_payload(request, session.user),
     }
     if session.device_token is not None:
         body["deviceToken"] = session.device_token
@@ -52,7 +52,7 @@ async def register(request: web.Request) -> web.Response:
         password=body.password,
         client_ip=client_ip(request),
     )
-    return _session(request, session, status=201)
+    return await _session(request, session, status=201)
 
 
 async def login(request: web.Request) -> web.Response:
@@ -68,7 +68,7 @@ async def login(request: web.Request) -> web.Response:
             request.cookies.get(DEVICE_COOKIE),
         ),
     )
-    return _session(request, session)
+    return await _session(request, session)
 
 
 async def telegram(request: web.Request) -> web.Response:
@@ -76,13 +76,13 @@ async def telegram(request: web.Request) -> web.Response:
     session = await auth.do_telegram_sign_in(
         request.app[SERVICES], init_data=body.init_data, client_ip=client_ip(request)
     )
-    return _session(request, session)
+    return await _session(request, session)
 
 
 async def refresh(request: web.Request) -> web.Response:
     """A fresh token for a valid, unrevoked one (``Authorization: Bearer``)."""
     session = await auth.do_refresh(request.app[SERVICES], bearer_token(request))
-    return _session(request, session)
+    return await _session(request, session)
 
 
 async def logout_all(request: web.Request) -> web.Response:
