@@ -13,6 +13,18 @@ from aiogram.utils.i18n import I18nMiddleware
 from services.accounts.users import TelegramProfile, do_upsert_telegram_user, pick_language
 
 
+def profile_of(tg: TgUser) -> TelegramProfile:
+    """What we keep of a Telegram user seen in an update (or a Stars transaction)."""
+    return TelegramProfile(
+        id=tg.id,
+        first_name=tg.first_name,
+        last_name=tg.last_name,
+        username=tg.username,
+        language_code=tg.language_code,
+        is_premium=bool(tg.is_premium),
+    )
+
+
 class UserMiddleware(BaseMiddleware):
     """The same person in the bot and in the Mini App is one ``User`` row (by Telegram id)."""
 
@@ -24,16 +36,7 @@ class UserMiddleware(BaseMiddleware):
     ) -> Any:
         tg: TgUser | None = data.get("event_from_user")
         if tg is not None and not tg.is_bot:
-            data["user"] = await do_upsert_telegram_user(
-                TelegramProfile(
-                    id=tg.id,
-                    first_name=tg.first_name,
-                    last_name=tg.last_name,
-                    username=tg.username,
-                    language_code=tg.language_code,
-                    is_premium=bool(tg.is_premium),
-                )
-            )
+            data["user"] = await do_upsert_telegram_user(profile_of(tg))
         return await handler(event, data)
 
 

@@ -28,9 +28,10 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
 from bot.keyboards import open_app_button
+from bot.middlewares import profile_of
 from models.users import User
 from models.wallet import Payment, Product, Provider
-from services.accounts.users import TelegramProfile, do_upsert_telegram_user, pick_language
+from services.accounts.users import do_upsert_telegram_user, pick_language
 from services.core.config import Settings
 from services.core.context import Services
 from services.core.errors import ValidationError
@@ -165,16 +166,7 @@ async def _credit_transaction(services: Services, transaction: StarTransaction) 
         )
         return False
     tg = source.user
-    user = await do_upsert_telegram_user(
-        TelegramProfile(
-            id=tg.id,
-            first_name=tg.first_name,
-            last_name=tg.last_name,
-            username=tg.username,
-            language_code=tg.language_code,
-            is_premium=bool(tg.is_premium),
-        )
-    )
+    user = await do_upsert_telegram_user(profile_of(tg))
     paid_at = transaction.date
     if isinstance(paid_at, int | float):  # aiogram gives a datetime; be safe
         paid_at = datetime.fromtimestamp(paid_at, UTC)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import json
+import re
 from typing import TypeVar
 
 from aiohttp import web
@@ -15,6 +16,7 @@ from pydantic import ValidationError as PydanticValidationError
 from models.users import User
 from services.accounts.auth import access_user_by_token
 from services.core import text
+from services.core.contract import MAX_ID
 from services.core.errors import PayloadTooLarge, Unauthorized, ValidationError
 from webapp.keys import SERVICES
 
@@ -124,3 +126,17 @@ async def requester(request: web.Request) -> User:
     user = await access_user_by_token(request.app[SERVICES], bearer_token(request))
     request[REQUESTER] = user
     return user
+
+
+_INT_RE = re.compile(r"-?[0-9]{1,12}")
+
+
+def int_param(request: web.Request, name: str, default: int | None = None) -> int | None:
+    """An integer from the path or the query string (``default`` when left out): 32 bits, like
+    every integer a client sends (``contract.Int32``)."""
+    raw = request.match_info.get(name, request.query.get(name))
+    if raw is None or raw == "":
+        return default
+    if not _INT_RE.fullmatch(raw) or not -MAX_ID - 1 <= int(raw) <= MAX_ID:
+        raise ValidationError(field=name, reason="must be a 32-bit integer")
+    return int(raw)

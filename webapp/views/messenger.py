@@ -6,11 +6,8 @@ service function and render its result.
 
 from __future__ import annotations
 
-import re
-
 from aiohttp import web
 
-from services.core.contract import MAX_ID
 from services.core.errors import ValidationError
 from services.messenger import chats, keys, messages
 from services.messenger.contract import (
@@ -19,21 +16,10 @@ from services.messenger.contract import (
     PublicKeyBody,
     UpdateChatBody,
 )
-from webapp.http import parse_body, requester
+from webapp.http import int_param, parse_body, requester
 from webapp.keys import SERVICES
 
 OK = {"ok": True}
-_INT_RE = re.compile(r"-?[0-9]{1,12}")
-
-
-def _int_param(request: web.Request, name: str, default: int | None = None) -> int | None:
-    """An integer from the path or the query string (``default`` when left out)."""
-    raw = request.match_info.get(name, request.query.get(name))
-    if raw is None or raw == "":
-        return default
-    if not _INT_RE.fullmatch(raw) or not -MAX_ID - 1 <= int(raw) <= MAX_ID:
-        raise ValidationError(field=name, reason="must be a 32-bit integer")
-    return int(raw)
 
 
 async def create_chat(request: web.Request) -> web.Response:
@@ -58,7 +44,7 @@ async def list_chats(request: web.Request) -> web.Response:
 
 async def chat_detail(request: web.Request) -> web.Response:
     user = await requester(request)
-    shown = await chats.get_chat(request.app[SERVICES], user, _int_param(request, "id"))
+    shown = await chats.get_chat(request.app[SERVICES], user, int_param(request, "id"))
     return web.json_response({"chat": shown})
 
 
@@ -69,7 +55,7 @@ async def update_chat(request: web.Request) -> web.Response:
     chat = await chats.do_update_chat(
         services,
         acting_user=user,
-        chat_id=_int_param(request, "id"),
+        chat_id=int_param(request, "id"),
         title=body.title,
         muted=body.muted,
     )
@@ -81,7 +67,7 @@ async def add_member(request: web.Request) -> web.Response:
     body = await parse_body(request, AddMemberBody)
     services = request.app[SERVICES]
     chat = await chats.do_add_member(
-        services, acting_user=user, chat_id=_int_param(request, "id"), user_id=body.user_id
+        services, acting_user=user, chat_id=int_param(request, "id"), user_id=body.user_id
     )
     return web.json_response({"chat": await chats.get_chat(services, user, chat.id)})
 
@@ -91,22 +77,22 @@ async def remove_member(request: web.Request) -> web.Response:
     await chats.do_remove_member(
         request.app[SERVICES],
         acting_user=user,
-        chat_id=_int_param(request, "id"),
-        user_id=_int_param(request, "user_id"),
+        chat_id=int_param(request, "id"),
+        user_id=int_param(request, "user_id"),
     )
     return web.json_response(OK)
 
 
 async def list_messages(request: web.Request) -> web.Response:
     user = await requester(request)
-    chat_id = _int_param(request, "chatId")
+    chat_id = int_param(request, "chatId")
     if chat_id is None:
         raise ValidationError("Missing required field: {field}.", field="chatId", reason="required")
     found, more = await messages.get_messages(
         user,
         chat_id=chat_id,
-        before=_int_param(request, "before"),
-        limit=_int_param(request, "limit", messages.HISTORY_LIMIT),
+        before=int_param(request, "before"),
+        limit=int_param(request, "limit", messages.HISTORY_LIMIT),
     )
     return web.json_response({"messages": found, "hasMore": more})
 
@@ -125,6 +111,6 @@ async def register_key(request: web.Request) -> web.Response:
 
 async def user_keys(request: web.Request) -> web.Response:
     user = await requester(request)
-    user_id = _int_param(request, "user_id")
+    user_id = int_param(request, "user_id")
     found = await keys.get_keys(user, user_id=user_id)
     return web.json_response({"userId": user_id, "keys": found})

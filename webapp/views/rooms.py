@@ -7,13 +7,11 @@ function and render its result.
 from __future__ import annotations
 
 import math
-import re
 
 from aiohttp import web
 
 from models.rooms import ControlMode, Visibility
 from services.core import text
-from services.core.contract import MAX_ID
 from services.core.errors import ValidationError
 from services.rooms import (
     access,
@@ -25,23 +23,12 @@ from services.rooms import (
 )
 from services.rooms.contract import CreateRoomBody, JoinBody, SettingsBody, UserIdBody
 from services.rooms.snapshot import get_room_snapshot
-from webapp.http import optional_requester, parse_body, requester
+from webapp.http import int_param, optional_requester, parse_body, requester
 from webapp.keys import SERVICES
 
 OK = {"ok": True}
 #: ``to`` when the query leaves it out: past the end of anything.
 END_OF_MEDIA = 10.0**9
-_INT_RE = re.compile(r"-?[0-9]{1,12}")
-
-
-def _int_param(request: web.Request, name: str, default: int | None = None) -> int | None:
-    """An integer from the query string or the path (``default`` when the query leaves it out)."""
-    raw = request.match_info.get(name, request.query.get(name))
-    if raw is None or raw == "":
-        return default
-    if not _INT_RE.fullmatch(raw) or not -MAX_ID - 1 <= int(raw) <= MAX_ID:
-        raise ValidationError(field=name, reason="must be a 32-bit integer")
-    return int(raw)
 
 
 def _text_param(request: web.Request, name: str, rule: text.Rule = text.LINE) -> str | None:
@@ -83,8 +70,8 @@ async def list_public(request: web.Request) -> web.Response:
     page = await membership.get_public_rooms(
         query=_text_param(request, "query") or "",
         kind=_text_param(request, "kind") or None,
-        limit=_int_param(request, "limit", 20),
-        offset=_int_param(request, "offset", 0),
+        limit=int_param(request, "limit", 20),
+        offset=int_param(request, "offset", 0),
     )
     shown = await payloads.room_payloads(page.rooms, viewer=user)
     return web.json_response({"rooms": shown, "total": page.total})
@@ -158,7 +145,7 @@ async def share(request: web.Request) -> web.Response:
 async def kick(request: web.Request) -> web.Response:
     user = await requester(request)
     room = await access.access_room(request.match_info["id"])
-    target_id = _int_param(request, "user_id")
+    target_id = int_param(request, "user_id")
     await moderation.do_kick(
         request.app[SERVICES], room=room, acting_user=user, target_id=target_id
     )
@@ -182,7 +169,7 @@ async def _set_moderator(request: web.Request, *, moderator: bool) -> web.Respon
         request.app[SERVICES],
         room=room,
         acting_user=user,
-        target_id=_int_param(request, "user_id"),
+        target_id=int_param(request, "user_id"),
         moderator=moderator,
     )
     await member.fetch_related("user")
@@ -212,8 +199,8 @@ async def messages(request: web.Request) -> web.Response:
     room = await access.access_room_as_member(request.match_info["id"], user=user)
     found = await chat.get_recent_messages(
         room,
-        before=_int_param(request, "before"),
-        limit=_int_param(request, "limit", chat.HISTORY_LIMIT),
+        before=int_param(request, "before"),
+        limit=int_param(request, "limit", chat.HISTORY_LIMIT),
     )
     return web.json_response({"messages": found})
 
@@ -221,7 +208,7 @@ async def messages(request: web.Request) -> web.Response:
 async def room_reactions(request: web.Request) -> web.Response:
     user = await requester(request)
     room = await access.access_room_as_member(request.match_info["id"], user=user)
-    media_id = _int_param(request, "mediaId")
+    media_id = int_param(request, "mediaId")
     if media_id is None:
         raise ValidationError(
             "Missing required field: {field}.", field="mediaId", reason="required"
