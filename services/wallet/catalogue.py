@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from services.core.config import Settings
 from services.core.errors import N_, ValidationError
 from services.core.i18n import translate
 
@@ -114,4 +115,20 @@ def pack_payload(pack: Pack, language: str, *, roubles: bool) -> dict[str, Any]:
         "bonus": pack.bonus,
         "stars": pack.stars,
         "rub": rub(pack.kopecks) if roubles and pack.kopecks is not None else None,
+    }
+
+
+def get_offer(settings: Settings, language: str) -> dict[str, Any]:
+    """What this server sells and how it takes payment: rouble prices and the card provider
+    only when YooKassa is configured (the web wallet then offers cards outside Telegram)."""
+    roubles = settings.yookassa_enabled
+    return {
+        "packs": [pack_payload(p, language, roubles=roubles) for p in PACKS],
+        "premium": {
+            "stars": PREMIUM_STARS,
+            "days": PREMIUM_DAYS,
+            "roomLimit": settings.room_hard_cap,
+            "freeRoomLimit": settings.free_room_limit,
+        },
+        "providers": ["stars", "yookassa"] if roubles else ["stars"],
     }

@@ -17,7 +17,6 @@ from services.core.errors import Unauthorized, ValidationError
 from services.core.i18n import negotiate
 from services.rooms import access
 from services.wallet import catalogue, gifts, payments, wallet, yookassa
-from services.wallet.catalogue import PREMIUM_DAYS, PREMIUM_STARS
 from services.wallet.contract import CreateIntentBody, SendGiftBody, WithdrawalBody
 from webapp.http import client_ip, optional_requester, parse_body, read_body, requester
 from webapp.keys import SERVICES
@@ -56,22 +55,7 @@ async def gift_catalogue(request: web.Request) -> web.Response:
 
 async def packs(request: web.Request) -> web.Response:
     language = await _language(request)
-    settings = request.app[SERVICES].settings
-    roubles = settings.yookassa_enabled
-    return web.json_response(
-        {
-            "packs": [
-                catalogue.pack_payload(p, language, roubles=roubles) for p in catalogue.PACKS
-            ],
-            "premium": {
-                "stars": PREMIUM_STARS,
-                "days": PREMIUM_DAYS,
-                "roomLimit": settings.room_hard_cap,
-                "freeRoomLimit": settings.free_room_limit,
-            },
-            "providers": ["stars", "yookassa"] if roubles else ["stars"],
-        }
-    )
+    return web.json_response(catalogue.get_offer(request.app[SERVICES].settings, language))
 
 
 async def create_intent(request: web.Request) -> web.Response:
